@@ -1,0 +1,247 @@
+//! [`Secret`]: a value that must never reach a log, an error message, the ledger or an agent in
+//! clear, and [`redact_known_secrets`], the defence-in-depth scrubber for free text.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+/// What a redacted value is replaced with.
+pub const REDACTED: &str = "[redacted]";
+
+/// A credential, DSN, header value or anything else that may hold a secret.
+///
+/// `Debug`, `Display` and `Serialize` all print [`REDACTED`]; the only way to the value is
+/// [`Secret::expose_secret`], whose name shows up in review. There is deliberately no
+/// `Deserialize`: secrets enter through the secret store, not through parsed documents.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Secret<T> {
+        Secret(value)
+    }
+
+    /// The value in clear. Call only where it leaves blastdoor for the upstream that owns it.
+    pub fn expose_secret(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: AsRef<[u8]>> Secret<T> {
+    /// A short, stable fingerprint (`sha256:` and 12 hex digits) to tell secrets apart in a
+    /// listing without showing them.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(self.0.as_ref())
+    }
+}
+
+/// The fingerprint [`Secret::fingerprint`] prints, for bytes that are not (yet) in a `Secret`.
+pub fn fingerprint(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let short = digest.get(..6).unwrap_or_default();
+    format!("sha256:{}", hex::encode(short))
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl<T> fmt::Display for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl<T> Serialize for Secret<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(REDACTED)
+    }
+}
+
+/// Prefixes of well-known credential formats; a word starting with one is a secret whatever
+/// surrounds it.
+const SECRET_PREFIXES: &[&str] = &[
+    "ghp_",
+    "gho_",
+    "ghs_",
+    "ghu_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "sk_live_",
+    "rk_live_",
+    "sk_test_",
+    "xoxb-",
+    "xoxp-",
+    "sbp_",
+    "fo1_",
+    "FlyV1",
+    "AKIA",
+    "ASIA",
+    "bd1_",
+];
+
+/// Parts of a key name (`RAILWAY_TOKEN=`, `"password":`, `X-Api-Key:`) that mark the value
+/// after it as a secret.
+const SENSITIVE_KEY_PARTS: &[&str] = &[
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "apikey",
+    "api_key",
+    "api-key",
+    "access_key",
+    "access-key",
+    "private_key",
+    "credential",
+    "authorization",
+];
+
+fn is_separator(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '"' | '\'' | '`' | ',' | ';' | '(' | ')' | '{' | '}' | '[' | ']' | '<' | '>')
+}
+
+fn is_sensitive_key(key: &str) -> bool {
+    let key = key.trim_start_matches('-').to_ascii_lowercase();
+    SENSITIVE_KEY_PARTS.iter().any(|part| key.contains(part))
+}
+
+fn has_secret_prefix(word: &str) -> bool {
+    SECRET_PREFIXES
+        .iter()
+        .any(|prefix| word.starts_with(prefix) && word.len() >= prefix.len() + 8)
+}
+
+/// Replaces credentials that free text may carry with [`REDACTED`]: bearer and basic
+/// credentials, values of keys whose name says secret (`RAILWAY_TOKEN=...`, `"password": ...`,
+/// `Project-Access-Token: ...`), passwords in URLs (`postgres://u:pw@h`), and words with the
+/// prefix of a well-known token format.
+///
+/// This is a second line of defence. The first is that credentials travel as [`Secret`].
+pub fn redact_known_secrets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    // Set when the previous word announced that the next one is a credential.
+    let mut redact_next = false;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let separator_len = rest.find(|c: char| !is_separator(c)).unwrap_or(rest.len());
+        let (separators, after) = rest.split_at(separator_len);
+        out.push_str(separators);
+        let word_len = after.find(is_separator).unwrap_or(after.len());
+        let (word, after_word) = after.split_at(word_len);
+        rest = after_word;
+        if word.is_empty() {
+            continue;
+        }
+        let is_scheme = matches!(word.to_ascii_lowercase().as_str(), "bearer" | "basic" | "token");
+        if redact_next && !matches!(word, ":" | "=") && !is_scheme {
+            out.push_str(REDACTED);
+            redact_next = false;
+            continue;
+        }
+        let (redacted, announces_secret) = redact_word(word);
+        out.push_str(&redacted);
+        redact_next = redact_next || announces_secret;
+    }
+    out
+}
+
+/// Redacts one word; the flag says the next word is a credential (`Bearer`, `password:`).
+fn redact_word(word: &str) -> (String, bool) {
+    let lower = word.to_ascii_lowercase();
+    if matches!(lower.as_str(), "bearer" | "basic" | "token") {
+        return (word.to_owned(), true);
+    }
+    if has_secret_prefix(word) {
+        return (REDACTED.to_owned(), false);
+    }
+    if let Some(redacted) = redact_url_password(word) {
+        return (redacted, false);
+    }
+    // `KEY=value`, `KEY:value`, `--password=value`, or a bare `KEY:` / `KEY=`.
+    if let Some(split) = word.find(['=', ':']) {
+        let (key, value_with_separator) = word.split_at(split);
+        let value = value_with_separator.get(1..).unwrap_or_default();
+        if is_sensitive_key(key) {
+            if value.is_empty() {
+                return (word.to_owned(), true);
+            }
+            let separator = value_with_separator.get(..1).unwrap_or_default();
+            return (format!("{key}{separator}{REDACTED}"), false);
+        }
+        if has_secret_prefix(value) {
+            let separator = value_with_separator.get(..1).unwrap_or_default();
+            return (format!("{key}{separator}{REDACTED}"), false);
+        }
+        return (word.to_owned(), false);
+    }
+    // A bare key followed by a separate `:`/`=` word, as in JSON (`"token": "..."`).
+    (word.to_owned(), is_sensitive_key(word) && word.len() > 3)
+}
+
+/// `scheme://user:password@host...` → `scheme://user:[redacted]@host...`.
+fn redact_url_password(word: &str) -> Option<String> {
+    let scheme_end = word.find("://")? + 3;
+    let authority_and_rest = word.get(scheme_end..)?;
+    let authority_end = authority_and_rest.find('/').unwrap_or(authority_and_rest.len());
+    let authority = authority_and_rest.get(..authority_end)?;
+    let at = authority.rfind('@')?;
+    let userinfo = authority.get(..at)?;
+    let colon = userinfo.find(':')?;
+    let user = userinfo.get(..colon)?;
+    let scheme = word.get(..scheme_end)?;
+    let after_userinfo = authority_and_rest.get(at..)?;
+    Some(format!("{scheme}{user}:{REDACTED}{after_userinfo}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(input: &str, expected: &str) {
+        assert_eq!(redact_known_secrets(input), expected, "input: {input}");
+    }
+
+    #[test]
+    fn secret_never_prints() {
+        let secret = Secret::new("hunter2".to_owned());
+        assert_eq!(format!("{secret}"), REDACTED);
+        assert_eq!(format!("{secret:?}"), REDACTED);
+        assert_eq!(serde_json::to_string(&secret).unwrap(), "\"[redacted]\"");
+        assert!(!secret.fingerprint().contains("hunter2"));
+        assert_eq!(secret.fingerprint(), Secret::new("hunter2").fingerprint());
+    }
+
+    #[test]
+    fn redacts_credentials_in_free_text() {
+        check(
+            "curl -H 'Authorization: Bearer abc.def-123' https://x",
+            "curl -H 'Authorization: Bearer [redacted]' https://x",
+        );
+        check(
+            "curl -H \"Project-Access-Token: 7f1e2d\" u",
+            "curl -H \"Project-Access-Token: [redacted]\" u",
+        );
+        check("RAILWAY_TOKEN=abc123 railway up", "RAILWAY_TOKEN=[redacted] railway up");
+        check("psql postgres://app:s3cret@db:5432/x", "psql postgres://app:[redacted]@db:5432/x");
+        check("{\"password\": \"hunter2\"}", "{\"password\": \"[redacted]\"}");
+        check("{\"token\":\"abcdef\"}", "{\"token\":\"[redacted]\"}");
+        check("push with ghp_0123456789abcdefghij", "push with [redacted]");
+        check("aws AKIAABCDEFGHIJKLMNOP", "aws [redacted]");
+        check("--password=pw1 --user=bob", "--password=[redacted] --user=bob");
+    }
+
+    #[test]
+    fn leaves_ordinary_text_alone() {
+        check("rm -rf target/", "rm -rf target/");
+        check("git commit -m 'fix: tokenizer'", "git commit -m 'fix: tokenizer'");
+        check("https://example.com/a:b@c", "https://example.com/a:b@c");
+        check("", "");
+        check("mutation { volumeDelete(volumeId: \"v\") }", "mutation { volumeDelete(volumeId: \"v\") }");
+    }
+}

@@ -1,0 +1,22 @@
+//! The `blastdoor` binary's integration tests: one test binary, one module per command,
+//! each running the real binary against a temporary `BLASTDOOR_HOME`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly by design"
+)]
+
+mod support;
+
+mod audit;
+mod check;
+mod hook;
+mod init;
+mod install;
+mod policy;
+mod scan;
+mod secret;
+mod token;
