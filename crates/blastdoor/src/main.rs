@@ -42,6 +42,8 @@ enum Command {
     Policy(cmd::policy::PolicyArgs),
     /// Find raw credentials an agent could read.
     Scan(cmd::scan::ScanArgs),
+    /// Run the gateway (and, later, the SQL guard and approval UI) from the config.
+    Serve(cmd::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Command::Token(args) => cmd::token::run(args),
         Command::Policy(args) => cmd::policy::run(args),
         Command::Scan(args) => cmd::scan::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
     };
     match result {
         Ok(code) => code,

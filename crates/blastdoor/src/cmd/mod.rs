@@ -10,4 +10,5 @@ pub mod install;
 pub mod policy;
 pub mod scan;
 pub mod secret;
+pub mod serve;
 pub mod token;

@@ -19,4 +19,5 @@ mod install;
 mod policy;
 mod scan;
 mod secret;
+mod serve;
 mod token;
