@@ -17,6 +17,6 @@ pub use error::CoreError;
 pub use ids::{AgentName, HoldId, RuleId, SessionId, SnapshotId};
 pub use operation::{Actor, Layer, Operation, OperationKind};
 pub use risk::Risk;
-pub use secret::{Secret, redact_known_secrets};
+pub use secret::{REDACTED, Secret, fingerprint, redact_known_secrets};
 pub use target::{Environment, EnvironmentName, Target};
 pub use verdict::{Decision, Reason, Verdict};

@@ -160,6 +160,10 @@ fn redact_word(word: &str) -> (String, bool) {
         return (REDACTED.to_owned(), false);
     }
     if let Some(redacted) = redact_url_password(word) {
+        let redacted = redact_query_values(&redacted).unwrap_or(redacted);
+        return (redacted, false);
+    }
+    if let Some(redacted) = redact_query_values(word) {
         return (redacted, false);
     }
     // `KEY=value`, `KEY:value`, `--password=value`, or a bare `KEY:` / `KEY=`.
@@ -181,6 +185,26 @@ fn redact_word(word: &str) -> (String, bool) {
     }
     // A bare key followed by a separate `:`/`=` word, as in JSON (`"token": "..."`).
     (word.to_owned(), is_sensitive_key(word) && word.len() > 3)
+}
+
+/// `...?access_token=X&b=Y` → `...?access_token=[redacted]&b=Y`: query parameters whose name
+/// says secret, or whose value has a known token prefix. `None` when nothing changed.
+fn redact_query_values(word: &str) -> Option<String> {
+    let (before, query) = word.split_once('?')?;
+    let mut changed = false;
+    let parameters: Vec<String> = query
+        .split('&')
+        .map(|parameter| match parameter.split_once('=') {
+            Some((name, value))
+                if !value.is_empty() && (is_sensitive_key(name) || has_secret_prefix(value)) =>
+            {
+                changed = true;
+                format!("{name}={REDACTED}")
+            }
+            _ => parameter.to_owned(),
+        })
+        .collect();
+    changed.then(|| format!("{before}?{}", parameters.join("&")))
 }
 
 /// `scheme://user:password@host...` → `scheme://user:[redacted]@host...`.
@@ -234,6 +258,12 @@ mod tests {
         check("push with ghp_0123456789abcdefghij", "push with [redacted]");
         check("aws AKIAABCDEFGHIJKLMNOP", "aws [redacted]");
         check("--password=pw1 --user=bob", "--password=[redacted] --user=bob");
+        check(
+            "curl https://api.x/v1?access_token=abc123&page=2",
+            "curl https://api.x/v1?access_token=[redacted]&page=2",
+        );
+        check("wget https://x/?t=ghp_0123456789abcdefghij", "wget https://x/?t=[redacted]");
+        check("https://u:pw@h/?key=1", "https://u:[redacted]@h/?key=1");
     }
 
     #[test]

@@ -48,6 +48,12 @@ impl EnvironmentName {
     }
 }
 
+impl fmt::Display for EnvironmentName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 impl TryFrom<String> for EnvironmentName {
     type Error = CoreError;
     fn try_from(name: String) -> Result<EnvironmentName, CoreError> {

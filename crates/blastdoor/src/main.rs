@@ -42,6 +42,24 @@ enum Command {
     Policy(cmd::policy::PolicyArgs),
     /// Find raw credentials an agent could read.
     Scan(cmd::scan::ScanArgs),
+    /// Human approvers (TOTP).
+    Approver(cmd::approvals::ApproverArgs),
+    /// List the holds waiting for approval.
+    Holds(cmd::approvals::HoldsArgs),
+    /// Approve a held operation (needs the approver's current code).
+    Approve(cmd::approvals::ApproveArgs),
+    /// Refuse a held operation.
+    Deny(cmd::approvals::DenyArgs),
+    /// Cancel a held or approved operation before it runs.
+    Cancel(cmd::approvals::CancelArgs),
+    /// Kill switch: hold every non-read operation of every layer.
+    Freeze(cmd::approvals::FreezeArgs),
+    /// Lift a freeze (needs an approver's code).
+    Thaw(cmd::approvals::ThawArgs),
+    /// Isolated snapshots taken before destruction.
+    Snapshots(cmd::snapshots::SnapshotsArgs),
+    /// Restore a snapshot into a database.
+    Restore(cmd::snapshots::RestoreArgs),
     /// Run the gateway (and, later, the SQL guard and approval UI) from the config.
     Serve(cmd::serve::ServeArgs),
 }
@@ -66,6 +84,15 @@ fn main() -> ExitCode {
         Command::Policy(args) => cmd::policy::run(args),
         Command::Scan(args) => cmd::scan::run(args),
         Command::Serve(args) => cmd::serve::run(args),
+        Command::Snapshots(args) => cmd::snapshots::run_snapshots(args),
+        Command::Restore(args) => cmd::snapshots::run_restore(args),
+        Command::Approver(args) => cmd::approvals::run_approver(args),
+        Command::Holds(args) => cmd::approvals::run_holds(args),
+        Command::Approve(args) => cmd::approvals::run_approve(args),
+        Command::Deny(args) => cmd::approvals::run_deny(args),
+        Command::Cancel(args) => cmd::approvals::run_cancel(args),
+        Command::Freeze(args) => cmd::approvals::run_freeze(args),
+        Command::Thaw(args) => cmd::approvals::run_thaw(args),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,7 @@
 //! One module per top-level command. Each defines its clap arguments and a `run` that returns
 //! the process exit code.
 
+pub mod approvals;
 pub mod audit;
 pub mod check;
 pub mod doctor;
@@ -11,4 +12,5 @@ pub mod policy;
 pub mod scan;
 pub mod secret;
 pub mod serve;
+pub mod snapshots;
 pub mod token;

@@ -1,1 +1,766 @@
-//! Tests of `blastdoor hook`.
+//! Tests of `blastdoor hook`: each harness's real envelopes in (shapes from
+//! `shared/reference/agent-hooks.md`), its stdout checked field by field, exit 0 always, and
+//! every decision in the ledger.
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::{Value, json};
+
+use crate::support::{TestHome, stderr, stdout};
+
+/// The incident: a GraphQL `volumeDelete` sent to Railway with curl.
+const INCIDENT: &str = r#"curl -X POST https://backboard.railway.app/graphql/v2 -H "Authorization: Bearer $RAILWAY_TOKEN" -H "Content-Type: application/json" -d '{"query":"mutation { volumeDelete(volumeId: \"3d1f\") }"}'"#;
+/// A command whose program is computed at run time: unknown, so held.
+const UNKNOWN: &str = "$TOOL -rf ./build";
+/// A harmless command.
+const HARMLESS: &str = "git status";
+
+fn hook(home: &TestHome, harness: &str, input: &Value) -> Output {
+    hook_bytes(home, harness, input.to_string().as_bytes())
+}
+
+fn hook_bytes(home: &TestHome, harness: &str, input: &[u8]) -> Output {
+    let output = home.run_with_stdin(&["hook", harness], input);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "hook must exit 0; stderr: {}",
+        stderr(&output)
+    );
+    output
+}
+
+fn answer(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("stdout is not JSON ({error}): {:?}", stdout(output)))
+}
+
+/// The sorted keys of a JSON object.
+fn keys(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
+fn claude(home: &TestHome, mode: &str, tool: &str, tool_input: Value) -> Value {
+    json!({
+        "session_id": "abc123",
+        "transcript_path": "/home/u/.claude/projects/x/t.jsonl",
+        "cwd": home.scratch(),
+        "permission_mode": mode,
+        "hook_event_name": "PreToolUse",
+        "tool_name": tool,
+        "tool_input": tool_input,
+        "tool_use_id": "toolu_01",
+    })
+}
+
+/// Checks a Claude Code / Codex answer: exactly `hookSpecificOutput` with exactly the three
+/// documented keys. Returns (decision, reason).
+fn pre_tool_use_answer(output: &Output) -> (String, String) {
+    let value = answer(output);
+    assert_eq!(keys(&value), ["hookSpecificOutput"]);
+    let inner = &value["hookSpecificOutput"];
+    assert_eq!(
+        keys(inner),
+        [
+            "hookEventName",
+            "permissionDecision",
+            "permissionDecisionReason"
+        ]
+    );
+    assert_eq!(inner["hookEventName"], "PreToolUse");
+    (
+        inner["permissionDecision"].as_str().unwrap().to_owned(),
+        inner["permissionDecisionReason"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    )
+}
+
+/// The ledger's entries, through `blastdoor audit log --json`.
+fn ledger_entries(home: &TestHome) -> Vec<Value> {
+    let output = home.run(&["audit", "log", "--json"]);
+    assert!(
+        output.status.success(),
+        "audit log failed: {}",
+        stderr(&output)
+    );
+    stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+#[test]
+fn claude_denies_the_incident_where_nobody_can_be_asked() {
+    let home = TestHome::empty();
+    for mode in ["bypassPermissions", "dontAsk", "auto"] {
+        let output = hook(
+            &home,
+            "claude",
+            &claude(
+                &home,
+                mode,
+                "Bash",
+                json!({"command": INCIDENT, "description": "x"}),
+            ),
+        );
+        let (decision, reason) = pre_tool_use_answer(&output);
+        assert_eq!(decision, "deny", "{mode}");
+        assert!(
+            reason.contains("[rule: "),
+            "reason names the rule: {reason}"
+        );
+    }
+}
+
+#[test]
+fn claude_asks_the_user_about_a_hold_in_interactive_modes() {
+    let home = TestHome::empty();
+    for mode in ["default", "acceptEdits", "plan"] {
+        let output = hook(
+            &home,
+            "claude",
+            &claude(&home, mode, "Bash", json!({"command": UNKNOWN})),
+        );
+        let (decision, reason) = pre_tool_use_answer(&output);
+        assert_eq!(decision, "ask", "{mode}");
+        assert!(
+            reason.starts_with("blastdoor: this needs your approval"),
+            "{reason}"
+        );
+    }
+    let output = hook(
+        &home,
+        "claude",
+        &claude(
+            &home,
+            "bypassPermissions",
+            "Bash",
+            json!({"command": UNKNOWN}),
+        ),
+    );
+    let (decision, reason) = pre_tool_use_answer(&output);
+    assert_eq!(decision, "deny");
+    assert!(
+        reason
+            .to_lowercase()
+            .contains("do not look for other credentials"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn claude_allow_is_no_decision_so_the_users_own_prompts_still_apply() {
+    let home = TestHome::empty();
+    let output = hook(
+        &home,
+        "claude",
+        &claude(&home, "default", "Bash", json!({"command": HARMLESS})),
+    );
+    assert!(
+        output.stdout.is_empty(),
+        "allow prints nothing: {:?}",
+        stdout(&output)
+    );
+    let output = hook(
+        &home,
+        "claude",
+        &claude(
+            &home,
+            "default",
+            "WebFetch",
+            json!({"url": "https://example.com"}),
+        ),
+    );
+    assert!(
+        output.stdout.is_empty(),
+        "unclassified tools are not decided: {:?}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn claude_read_of_a_credential_file_is_not_allowed() {
+    let home = TestHome::empty();
+    let env_file = home.scratch().join(".env");
+    std::fs::write(&env_file, "RAILWAY_TOKEN=abc\n").unwrap();
+    let output = hook(
+        &home,
+        "claude",
+        &claude(&home, "auto", "Read", json!({"file_path": env_file})),
+    );
+    let (decision, _) = pre_tool_use_answer(&output);
+    assert_eq!(decision, "deny");
+}
+
+#[test]
+fn claude_edit_of_hook_settings_is_the_disarm_rule() {
+    let home = TestHome::empty();
+    let settings = home.scratch().join(".claude/settings.json");
+    for tool in ["Edit", "Write", "MultiEdit"] {
+        let output = hook(
+            &home,
+            "claude",
+            &claude(
+                &home,
+                "default",
+                tool,
+                json!({"file_path": settings, "content": "{}"}),
+            ),
+        );
+        let (decision, reason) = pre_tool_use_answer(&output);
+        assert_eq!(decision, "deny", "{tool}");
+        assert!(reason.contains("blastdoor.disarm"), "{reason}");
+    }
+    let blastdoor_config = home.path().join("blastdoor.toml");
+    let output = hook(
+        &home,
+        "claude",
+        &claude(
+            &home,
+            "default",
+            "Write",
+            json!({"file_path": blastdoor_config, "content": ""}),
+        ),
+    );
+    assert_eq!(pre_tool_use_answer(&output).0, "deny");
+    let source = home.scratch().join("src/lib.rs");
+    let output = hook(
+        &home,
+        "claude",
+        &claude(
+            &home,
+            "default",
+            "Write",
+            json!({"file_path": source, "content": ""}),
+        ),
+    );
+    assert!(output.stdout.is_empty());
+}
+
+fn codex(home: &TestHome, tool: &str, tool_input: Value) -> Value {
+    json!({
+        "session_id": "0198-codex", "turn_id": "turn-1", "model": "gpt-5-codex",
+        "transcript_path": null, "cwd": home.scratch(), "permission_mode": "default",
+        "hook_event_name": "PreToolUse", "tool_name": tool, "tool_input": tool_input, "tool_use_id": "call_1",
+    })
+}
+
+#[test]
+fn codex_gets_only_the_three_documented_keys_and_never_ask() {
+    let home = TestHome::empty();
+    let output = hook(
+        &home,
+        "codex",
+        &codex(&home, "Bash", json!({"command": INCIDENT})),
+    );
+    assert_eq!(pre_tool_use_answer(&output).0, "deny");
+    // A hold is a deny for Codex, even in the default permission mode.
+    let output = hook(
+        &home,
+        "codex",
+        &codex(&home, "Bash", json!({"command": UNKNOWN})),
+    );
+    let (decision, reason) = pre_tool_use_answer(&output);
+    assert_eq!(decision, "deny");
+    assert!(reason.contains("human"), "{reason}");
+    let output = hook(
+        &home,
+        "codex",
+        &codex(&home, "Bash", json!({"command": HARMLESS})),
+    );
+    assert!(output.stdout.is_empty());
+    let patch = "*** Begin Patch\n*** Update File: .codex/hooks.json\n@@\n-a\n+b\n*** End Patch\n";
+    let output = hook(
+        &home,
+        "codex",
+        &codex(&home, "apply_patch", json!({"command": patch})),
+    );
+    let (decision, reason) = pre_tool_use_answer(&output);
+    assert_eq!(decision, "deny");
+    assert!(reason.contains("blastdoor.disarm"));
+}
+
+fn cursor_shell(home: &TestHome, command: &str) -> Value {
+    json!({
+        "hook_event_name": "beforeShellExecution", "conversation_id": "c-1", "generation_id": "g-1",
+        "workspace_roots": [home.scratch()], "command": command, "cwd": "",
+    })
+}
+
+#[test]
+fn cursor_shell_answers_permission_with_both_messages() {
+    let home = TestHome::empty();
+    let output = hook(&home, "cursor", &cursor_shell(&home, INCIDENT));
+    let value = answer(&output);
+    assert_eq!(
+        keys(&value),
+        ["agent_message", "permission", "user_message"]
+    );
+    let permission = value["permission"].as_str().unwrap();
+    assert!(permission == "deny" || permission == "ask", "{permission}");
+    assert!(value["agent_message"].as_str().unwrap().contains("[rule: "));
+
+    let output = hook(&home, "cursor", &cursor_shell(&home, UNKNOWN));
+    assert_eq!(answer(&output)["permission"], "ask");
+
+    let output = hook(&home, "cursor", &cursor_shell(&home, HARMLESS));
+    assert_eq!(answer(&output), json!({"permission": "allow"}));
+}
+
+#[test]
+fn cursor_read_file_answer_has_only_permission() {
+    let home = TestHome::empty();
+    let env_file = home.scratch().join(".env");
+    std::fs::write(&env_file, "RAILWAY_TOKEN=abc\n").unwrap();
+    let input = json!({
+        "hook_event_name": "beforeReadFile", "conversation_id": "c-1", "generation_id": "g-1",
+        "workspace_roots": [home.scratch()], "file_path": env_file, "content": "RAILWAY_TOKEN=abc\n",
+    });
+    assert_eq!(
+        answer(&hook(&home, "cursor", &input)),
+        json!({"permission": "deny"})
+    );
+}
+
+#[test]
+fn cursor_mcp_tool_input_may_be_a_string_or_an_object() {
+    let home = TestHome::empty();
+    let as_string = json!({
+        "hook_event_name": "beforeMCPExecution", "conversation_id": "c-1", "generation_id": "g-1",
+        "workspace_roots": [home.scratch()], "tool_name": "run_command",
+        "tool_input": json!({"command": UNKNOWN}).to_string(), "command": "npx shell-server",
+    });
+    assert_eq!(
+        answer(&hook(&home, "cursor", &as_string))["permission"],
+        "ask"
+    );
+    let as_object = json!({
+        "hook_event_name": "beforeMCPExecution", "conversation_id": "c-1", "generation_id": "g-1",
+        "workspace_roots": [home.scratch()], "tool_name": "search_docs",
+        "tool_input": {"query": "volumes"}, "url": "https://mcp.example.com",
+    });
+    assert_eq!(
+        answer(&hook(&home, "cursor", &as_object)),
+        json!({"permission": "allow"})
+    );
+}
+
+fn gemini(home: &TestHome, tool: &str, tool_input: Value) -> Value {
+    json!({
+        "session_id": "gem-1", "transcript_path": "/t.json", "cwd": home.scratch(),
+        "hook_event_name": "BeforeTool", "timestamp": "2026-11-25T07:00:00Z",
+        "tool_name": tool, "tool_input": tool_input,
+    })
+}
+
+#[test]
+fn gemini_answers_decision_and_reason_and_denies_holds() {
+    let home = TestHome::empty();
+    for command in [INCIDENT, UNKNOWN] {
+        let value = answer(&hook(
+            &home,
+            "gemini",
+            &gemini(&home, "run_shell_command", json!({"command": command})),
+        ));
+        assert_eq!(keys(&value), ["decision", "reason"]);
+        assert_eq!(value["decision"], "deny", "{command}");
+    }
+    let output = hook(
+        &home,
+        "gemini",
+        &gemini(&home, "run_shell_command", json!({"command": HARMLESS})),
+    );
+    assert!(output.stdout.is_empty());
+    let settings = home.scratch().join(".gemini/settings.json");
+    let value = answer(&hook(
+        &home,
+        "gemini",
+        &gemini(
+            &home,
+            "write_file",
+            json!({"file_path": settings, "content": "{}"}),
+        ),
+    ));
+    assert_eq!(value["decision"], "deny");
+}
+
+#[test]
+fn copilot_reads_tool_args_as_a_json_string() {
+    let home = TestHome::empty();
+    for command in [INCIDENT, UNKNOWN] {
+        let input = json!({
+            "timestamp": 1_764_054_000_000_u64, "cwd": home.scratch(), "toolName": "bash",
+            "toolArgs": json!({"command": command, "description": "x"}).to_string(),
+        });
+        let value = answer(&hook(&home, "copilot", &input));
+        assert_eq!(
+            keys(&value),
+            ["permissionDecision", "permissionDecisionReason"]
+        );
+        assert_eq!(value["permissionDecision"], "deny");
+    }
+    let input = json!({"timestamp": 1, "cwd": home.scratch(), "toolName": "bash", "toolArgs": json!({"command": HARMLESS}).to_string()});
+    assert!(hook(&home, "copilot", &input).stdout.is_empty());
+}
+
+#[test]
+fn malformed_input_is_denied_on_exit_zero_in_every_harness_format() {
+    let home = TestHome::empty();
+    let inputs: [&[u8]; 5] = [
+        b"",
+        b"not json at all",
+        br#"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":["rm","-rf","/"]}}"#,
+        br#"{"hook_event_name":"SomethingNew","tool_name":"Bash","tool_input":{"command":"ls"}}"#,
+        &[0xff, 0xfe, 0x00, 0x7b],
+    ];
+    for input in inputs {
+        let (decision, reason) = pre_tool_use_answer(&hook_bytes(&home, "claude", input));
+        assert_eq!(decision, "deny");
+        assert!(reason.contains("hook.malformed-input"), "{reason}");
+        assert_eq!(
+            pre_tool_use_answer(&hook_bytes(&home, "codex", input)).0,
+            "deny"
+        );
+        let cursor = answer(&hook_bytes(&home, "cursor", input));
+        assert_eq!(cursor["permission"], "deny");
+        assert!(
+            cursor["agent_message"]
+                .as_str()
+                .unwrap()
+                .contains("hook.malformed-input")
+        );
+        assert_eq!(
+            answer(&hook_bytes(&home, "gemini", input))["decision"],
+            "deny"
+        );
+        assert_eq!(
+            answer(&hook_bytes(&home, "copilot", input))["permissionDecision"],
+            "deny"
+        );
+    }
+    // A beforeReadFile that cannot be parsed still gets the only shape that event accepts.
+    let bad_read = br#"{"hook_event_name":"beforeReadFile","file_path":42}"#;
+    assert_eq!(
+        answer(&hook_bytes(&home, "cursor", bad_read)),
+        json!({"permission": "deny"})
+    );
+}
+
+#[test]
+fn every_decision_is_in_the_ledger_with_layer_and_session() {
+    let home = TestHome::empty();
+    hook(
+        &home,
+        "claude",
+        &claude(&home, "default", "Bash", json!({"command": HARMLESS})),
+    );
+    let with_token = INCIDENT.replace("$RAILWAY_TOKEN", "rw_live_0123456789abcdef");
+    hook(
+        &home,
+        "claude",
+        &claude(
+            &home,
+            "bypassPermissions",
+            "Bash",
+            json!({"command": with_token}),
+        ),
+    );
+    hook_bytes(&home, "gemini", b"{broken");
+    hook(&home, "cursor", &cursor_shell(&home, UNKNOWN));
+    let entries = ledger_entries(&home);
+    assert_eq!(entries.len(), 4);
+    assert!(entries.iter().all(|entry| entry["layer"] == "hook"));
+    assert_eq!(entries[0]["actor"]["session"], "abc123");
+    assert_eq!(entries[0]["actor"]["agent"], "claude");
+    assert_eq!(entries[0]["verdict"]["decision"], "allow", "{}", entries[0]);
+    assert_ne!(entries[1]["verdict"]["decision"], "allow");
+    assert_eq!(entries[2]["verdict"]["decision"], "deny");
+    assert_eq!(entries[3]["actor"]["session"], "c-1");
+    assert_eq!(entries[3]["verdict"]["decision"], "hold");
+    // The bearer token in the incident command is not stored in clear.
+    assert!(
+        !entries[1].to_string().contains("rw_live_0123456789abcdef"),
+        "{}",
+        entries[1]
+    );
+}
+
+fn assert_denied_for_ledger(home: &TestHome) {
+    // A hold would be an `ask` in default mode; with no ledger it must be a deny.
+    let output = hook(
+        home,
+        "claude",
+        &claude(home, "default", "Bash", json!({"command": UNKNOWN})),
+    );
+    let (decision, reason) = pre_tool_use_answer(&output);
+    assert_eq!(decision, "deny");
+    assert!(reason.contains("hook.ledger-unavailable"), "{reason}");
+    let output = hook(
+        home,
+        "claude",
+        &claude(home, "default", "Bash", json!({"command": INCIDENT})),
+    );
+    assert_eq!(pre_tool_use_answer(&output).0, "deny");
+    // An unclassified tool is not a plain read: denied too.
+    let output = hook(
+        home,
+        "claude",
+        &claude(home, "default", "WebFetch", json!({"url": "https://x"})),
+    );
+    assert_eq!(pre_tool_use_answer(&output).0, "deny");
+    // A plain read that is allowed may still proceed.
+    let readme = home.scratch().join("README.md");
+    std::fs::write(&readme, "hello\n").unwrap();
+    let output = hook(
+        home,
+        "claude",
+        &claude(home, "default", "Read", json!({"file_path": readme})),
+    );
+    assert!(output.stdout.is_empty(), "{:?}", stdout(&output));
+}
+
+#[test]
+fn unwritable_ledger_denies_when_blastdoor_home_is_a_file() {
+    let home = TestHome::empty();
+    std::fs::write(home.path(), "not a directory").unwrap();
+    assert_denied_for_ledger(&home);
+}
+
+#[test]
+fn unwritable_ledger_denies_when_the_ledger_is_a_directory() {
+    let home = TestHome::empty();
+    std::fs::create_dir_all(home.path().join("ledger.sqlite")).unwrap();
+    assert_denied_for_ledger(&home);
+    assert!(Path::new(&home.path().join("ledger.sqlite")).is_dir());
+}
+
+#[test]
+fn works_before_init_and_creates_a_private_ledger() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let home = TestHome::empty();
+    assert!(!home.path().exists());
+    hook(
+        &home,
+        "claude",
+        &claude(&home, "default", "Bash", json!({"command": HARMLESS})),
+    );
+    let mode = std::fs::metadata(home.path().join("ledger.sqlite"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "ledger mode {mode:o}");
+}
+
+// ---- holds and freeze (issue 6): a held command runs once after a human approves it ----
+
+/// The first `hold_` id (with its 32 hex digits) in `text`.
+fn hold_id_in(text: &str) -> String {
+    let start = text
+        .find("hold_")
+        .unwrap_or_else(|| panic!("no hold id in: {text}"));
+    let id: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    assert_eq!(id.len(), "hold_".len() + 32, "{id}");
+    id
+}
+
+/// Enrols `name` as an approver through the binary; returns their TOTP seed.
+fn enrol(home: &TestHome, name: &str) -> Vec<u8> {
+    let output = home.run(&["approver", "add", name, "--show-secret"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let uri = text
+        .lines()
+        .find(|line| line.starts_with("otpauth://"))
+        .unwrap_or_else(|| panic!("no otpauth URI in: {text}"));
+    blastdoor_approval::totp::seed_from_uri(uri).unwrap()
+}
+
+fn current_code(seed: &[u8]) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    blastdoor_approval::totp::format_code(blastdoor_approval::totp::code_at(seed, now))
+}
+
+fn claude_in_session(home: &TestHome, session: &str, mode: &str, command: &str) -> Value {
+    let mut envelope = claude(home, mode, "Bash", json!({ "command": command }));
+    envelope["session_id"] = json!(session);
+    envelope
+}
+
+#[test]
+fn a_held_command_runs_once_in_its_session_after_a_human_approves_it() {
+    let home = TestHome::initialised();
+    // A dynamic command is held for two approvers.
+    let alice = enrol(&home, "alice");
+    let bob = enrol(&home, "bob");
+
+    // Held, registered, and the agent is told which hold and what not to do.
+    let held = hook(
+        &home,
+        "claude",
+        &claude_in_session(&home, "s1", "auto", UNKNOWN),
+    );
+    let (decision, reason) = pre_tool_use_answer(&held);
+    assert_eq!(decision, "deny");
+    let id = hold_id_in(&reason);
+    assert!(
+        reason.contains(&format!("a human must approve hold {id}")),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("do not look for other credentials or other ways to do the same thing"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("run exactly the same command again"),
+        "{reason}"
+    );
+    let holds = stdout(&home.run(&["holds"]));
+    assert!(holds.contains(&id), "`blastdoor holds` lists it: {holds}");
+
+    // Where a person can answer, the ask names the hold and the exact approval command.
+    let asked = hook(
+        &home,
+        "claude",
+        &claude_in_session(&home, "s1", "default", UNKNOWN),
+    );
+    let (decision, reason) = pre_tool_use_answer(&asked);
+    assert_eq!(decision, "ask");
+    assert!(
+        reason.contains(&format!("blastdoor approve {id} --as <you>")),
+        "the retry finds the same pending hold: {reason}"
+    );
+
+    for (name, seed) in [("alice", &alice), ("bob", &bob)] {
+        let approved = home.run(&["approve", &id, "--as", name, "--code", &current_code(seed)]);
+        assert!(approved.status.success(), "{}", stderr(&approved));
+    }
+
+    // The approval covers neither another session nor another command.
+    for (session, command) in [("s2", UNKNOWN), ("s1", "$TOOL -rf ./dist")] {
+        let other = hook(
+            &home,
+            "claude",
+            &claude_in_session(&home, session, "auto", command),
+        );
+        let (decision, reason) = pre_tool_use_answer(&other);
+        assert_eq!(decision, "deny", "{session} {command}");
+        assert_ne!(hold_id_in(&reason), id, "{session} {command}");
+    }
+
+    // The identical command in the same session: allowed (no decision: the harness's own
+    // prompts still apply), once, recorded with the hold id.
+    let released = hook(
+        &home,
+        "claude",
+        &claude_in_session(&home, "s1", "auto", UNKNOWN),
+    );
+    assert!(released.stdout.is_empty(), "allowed: {}", stdout(&released));
+    let entries = ledger_entries(&home);
+    let last_hook = entries
+        .iter()
+        .rev()
+        .find(|entry| entry["layer"] == "hook")
+        .unwrap();
+    assert_eq!(last_hook["hold_id"], id.as_str(), "{last_hook}");
+    assert_eq!(last_hook["verdict"]["decision"], "allow", "{last_hook}");
+
+    // Once only: the next identical command is held again, under a new hold.
+    let again = hook(
+        &home,
+        "claude",
+        &claude_in_session(&home, "s1", "auto", UNKNOWN),
+    );
+    let (decision, reason) = pre_tool_use_answer(&again);
+    assert_eq!(decision, "deny");
+    assert_ne!(hold_id_in(&reason), id);
+}
+
+#[test]
+fn without_approvals_set_up_a_hold_says_it_cannot_be_approved() {
+    let home = TestHome::empty();
+    let output = hook(
+        &home,
+        "claude",
+        &claude(&home, "default", "Bash", json!({ "command": UNKNOWN })),
+    );
+    let (decision, reason) = pre_tool_use_answer(&output);
+    assert_eq!(decision, "ask");
+    assert!(reason.contains("could not be registered"), "{reason}");
+    assert!(!reason.contains("hold_"), "{reason}");
+}
+
+#[test]
+fn while_frozen_a_write_is_held_and_a_read_is_not() {
+    let home = TestHome::initialised();
+    let write = claude(
+        &home,
+        "auto",
+        "Bash",
+        json!({ "command": "touch notes.txt" }),
+    );
+    let read = claude(&home, "auto", "Bash", json!({ "command": HARMLESS }));
+    assert!(
+        hook(&home, "claude", &write).stdout.is_empty(),
+        "allowed before the freeze"
+    );
+    let frozen = home.run(&["freeze", "--reason", "incident", "--as", "alice"]);
+    assert!(frozen.status.success(), "{}", stderr(&frozen));
+
+    let (decision, reason) = pre_tool_use_answer(&hook(&home, "claude", &write));
+    assert_eq!(decision, "deny");
+    assert!(reason.contains("policy.frozen"), "{reason}");
+    assert!(reason.contains("blastdoor is frozen"), "{reason}");
+    assert!(
+        hook(&home, "claude", &read).stdout.is_empty(),
+        "reads still run"
+    );
+}
+
+#[test]
+fn ledger_sync_comes_from_the_config_and_a_bad_config_still_records() {
+    for config in [
+        "[hook]\nledger_sync = \"full\"\n",
+        "[hook]\nledger_sync = \"os-buffered\"\n",
+        "this is = not [valid toml\n",
+        "[hook]\nledger_sync = \"never\"\n",
+    ] {
+        let home = TestHome::initialised();
+        std::fs::write(home.path().join("blastdoor.toml"), config).unwrap();
+        let before = ledger_entries(&home).len();
+        let output = hook(
+            &home,
+            "claude",
+            &claude(&home, "auto", "Bash", json!({ "command": HARMLESS })),
+        );
+        assert!(output.stdout.is_empty(), "{config}: {}", stdout(&output));
+        assert_eq!(ledger_entries(&home).len(), before + 1, "{config}");
+    }
+}
+
+#[test]
+fn doctor_says_how_durable_hook_entries_are_and_whether_holds_can_be_approved() {
+    let home = TestHome::initialised();
+    let text = stdout(&home.run(&["doctor"]));
+    assert!(text.contains("committed to the OS"), "{text}");
+    assert!(text.contains("held commands cannot be approved"), "{text}");
+    std::fs::write(
+        home.path().join("blastdoor.toml"),
+        "[hook]\nledger_sync = \"full\"\n",
+    )
+    .unwrap();
+    enrol(&home, "alice");
+    let text = stdout(&home.run(&["doctor"]));
+    assert!(text.contains("fsynced"), "{text}");
+    assert!(text.contains("registered as holds"), "{text}");
+}

@@ -11,6 +11,7 @@
 
 mod support;
 
+mod approvals;
 mod audit;
 mod check;
 mod hook;
@@ -20,4 +21,5 @@ mod policy;
 mod scan;
 mod secret;
 mod serve;
+mod snapshots;
 mod token;

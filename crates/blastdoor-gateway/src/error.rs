@@ -1,0 +1,44 @@
+//! [`GatewayError`]: every way a request can fail before or while it is forwarded. The detail
+//! in each message is for the log; [`crate::response`] decides what the agent is told.
+
+use crate::framing::Violation;
+
+/// The one error type of the gateway. Messages may hold detail that must not reach an agent
+/// (upstream addresses, store paths); they never hold a secret.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GatewayError {
+    #[error("upstream `{name}` is misconfigured: {why}")]
+    InvalidUpstream { name: String, why: String },
+    #[error("no upstream named `{0}`")]
+    UnknownUpstream(String),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("ambiguous request framing: {}", .0.code())]
+    Framing(Violation),
+    #[error("request body larger than {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    #[error("the client sent the request too slowly")]
+    SlowClient,
+    #[error("no capability token presented")]
+    MissingToken,
+    #[error("capability token refused: {0}")]
+    TokenRefused(String),
+    #[error("capability token revoked")]
+    TokenRevoked,
+    #[error("could not resolve the environments of the request: {0}")]
+    ResolutionFailed(String),
+    #[error("policy evaluation failed: {0}")]
+    PolicyFailed(String),
+    #[error("the audit ledger could not record the decision: {0}")]
+    LedgerUnavailable(String),
+    #[error("the credential for upstream `{upstream}` is unavailable: {why}")]
+    CredentialUnavailable { upstream: String, why: String },
+    #[error("the approval state is unavailable: {0}")]
+    ApprovalsUnavailable(String),
+    #[error("the snapshot before the destroy failed: {0}")]
+    SnapshotFailed(String),
+    #[error("the upstream could not be reached: {0}")]
+    UpstreamUnreachable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}

@@ -1,0 +1,534 @@
+//! The gateway's server: accepts connections on a listener it is given, runs each through the
+//! [`FramingGuard`], routes `/<upstream>/<path>` requests, reads the body within the limits,
+//! asks the [`Pipeline`], and forwards only what it allowed. Also answers `/metrics`, and hands
+//! requests under a mounted prefix (the approval UI at `/ui`) to their [`Mounted`] handler.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use blastdoor_core::Secret;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt as _, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::forward::{self, PROJECT_ACCESS_TOKEN, UpstreamClient};
+use crate::framing::{FramingGuard, Limits, VIOLATION_HEADER, Violation};
+use crate::metrics::{Counted, Metrics};
+use crate::response::{self, GatewayBody};
+use crate::{
+    GatewayError, InboundRequest, Outcome, Pipeline, UpstreamKind, UpstreamOutcome, UpstreamRoute,
+};
+
+/// How long in-flight connections get to finish after shutdown is signalled.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The future a [`Mounted`] handler returns.
+pub type MountedFuture = Pin<Box<dyn Future<Output = Response<GatewayBody>> + Send>>;
+
+/// Another HTTP application served by the gateway under a path prefix (the approval UI at
+/// `/ui`). It gets the request with its whole body, read within the gateway's limits and
+/// framing checks; it is never given an upstream's credential.
+pub trait Mounted: Send + Sync + 'static {
+    fn handle(&self, request: Request<Bytes>) -> MountedFuture;
+}
+
+/// Everything a running gateway needs: its routes, limits, pipeline, client and metrics.
+pub struct Gateway<P> {
+    routes: HashMap<String, Arc<UpstreamRoute>>,
+    pipeline: P,
+    limits: Limits,
+    client: UpstreamClient,
+    metrics: Metrics,
+    mounts: Vec<(String, Arc<dyn Mounted>)>,
+    /// Terminate TLS on the gateway's listeners (`None`: plain HTTP).
+    tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+impl<P: std::fmt::Debug> std::fmt::Debug for Gateway<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("routes", &self.routes.keys())
+            .field("pipeline", &self.pipeline)
+            .field(
+                "mounts",
+                &self
+                    .mounts
+                    .iter()
+                    .map(|(prefix, _)| prefix)
+                    .collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: Pipeline> Gateway<P> {
+    pub fn new(
+        routes: Vec<UpstreamRoute>,
+        pipeline: P,
+        limits: Limits,
+        client: UpstreamClient,
+    ) -> Gateway<P> {
+        let metrics = Metrics::new(routes.iter().map(UpstreamRoute::name));
+        let routes = routes
+            .into_iter()
+            .map(|route| (route.name().to_owned(), Arc::new(route)))
+            .collect();
+        Gateway {
+            routes,
+            pipeline,
+            limits,
+            client,
+            metrics,
+            mounts: Vec::new(),
+            tls: None,
+        }
+    }
+
+    /// Serves HTTPS with `acceptor` (see [`crate::tls::acceptor`]) instead of plain HTTP.
+    pub fn with_tls(mut self, acceptor: tokio_rustls::TlsAcceptor) -> Gateway<P> {
+        self.tls = Some(acceptor);
+        self
+    }
+
+    /// Serves `handler` for `prefix` and every path below it (`/ui`, `/ui/...`). An upstream
+    /// with the same name as the prefix would be shadowed: the configuration reserves `ui`.
+    pub fn mount(mut self, prefix: &str, handler: Arc<dyn Mounted>) -> Gateway<P> {
+        self.mounts
+            .push((prefix.trim_end_matches('/').to_owned(), handler));
+        self
+    }
+
+    pub fn pipeline(&self) -> &P {
+        &self.pipeline
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+}
+
+/// Serves the gateway on `listener` until `shutdown` completes, then lets in-flight requests
+/// finish (up to ten seconds).
+pub async fn serve<P: Pipeline>(
+    listener: TcpListener,
+    gateway: Arc<Gateway<P>>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    let (stop_sender, stop_receiver) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        while connections.try_join_next().is_some() {}
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                // Out of file descriptors and the like: wait a little rather than spin.
+                tracing::warn!(%error, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let gateway = Arc::clone(&gateway);
+        let stop = stop_receiver.clone();
+        connections.spawn(async move {
+            match gateway.tls.clone() {
+                None => serve_connection(stream, gateway, peer, stop).await,
+                Some(acceptor) => {
+                    // The handshake counts against the header read timeout: a client that
+                    // opens a connection and stalls is dropped.
+                    let timeout = gateway.limits.header_read_timeout;
+                    match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => serve_connection(tls, gateway, peer, stop).await,
+                        Ok(Err(error)) => {
+                            tracing::debug!(%peer, %error, "TLS handshake failed");
+                        }
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                }
+            }
+        });
+    }
+    let _ = stop_sender.send(true);
+    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("connections still open after the drain timeout; closing them");
+        connections.abort_all();
+    }
+    Ok(())
+}
+
+/// Serves HTTP/1.1 on one connection (plain or TLS), through the framing guard.
+async fn serve_connection<P, S>(
+    stream: S,
+    gateway: Arc<Gateway<P>>,
+    peer: std::net::SocketAddr,
+    mut stop: watch::Receiver<bool>,
+) where
+    P: Pipeline,
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let header_read_timeout = gateway.limits.header_read_timeout;
+    let io = TokioIo::new(FramingGuard::new(stream));
+    let service = service_fn(move |request| {
+        let gateway = Arc::clone(&gateway);
+        async move { Ok::<_, Infallible>(handle(gateway, request).await) }
+    });
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .max_buf_size(crate::framing::MAX_HEAD_BYTES.max(8192) * 2);
+    let connection = builder.serve_connection(io, service);
+    tokio::pin!(connection);
+    tokio::select! {
+        result = connection.as_mut() => {
+            if let Err(error) = result {
+                tracing::debug!(%peer, %error, "connection ended with an error");
+            }
+        }
+        _ = stop.changed() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
+    }
+}
+
+/// One request, start to end. Never fails: every error becomes a response.
+async fn handle<P: Pipeline>(
+    gateway: Arc<Gateway<P>>,
+    request: Request<Incoming>,
+) -> Response<GatewayBody> {
+    let started = Instant::now();
+    // A chunked body's end is not tracked by the framing guard: close after answering.
+    let close_after = request.headers().contains_key(header::TRANSFER_ENCODING);
+    let mut response = match route(&gateway, request, started).await {
+        Routed::Metrics => metrics_response(&gateway.metrics),
+        Routed::Mounted(response) => response,
+        Routed::Unrouted(kind, error) => {
+            gateway.metrics.unrouted();
+            response::error(kind, &error)
+        }
+        Routed::Handled {
+            upstream,
+            counted,
+            decision_time,
+            response,
+        } => {
+            gateway
+                .metrics
+                .record(&upstream, counted, decision_time, started.elapsed());
+            response
+        }
+    };
+    if close_after {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+enum Routed {
+    Metrics,
+    Mounted(Response<GatewayBody>),
+    Unrouted(Option<UpstreamKind>, GatewayError),
+    Handled {
+        upstream: String,
+        counted: Counted,
+        decision_time: Option<Duration>,
+        response: Response<GatewayBody>,
+    },
+}
+
+async fn route<P: Pipeline>(
+    gateway: &Arc<Gateway<P>>,
+    request: Request<Incoming>,
+    started: Instant,
+) -> Routed {
+    if let Some(marker) = request.headers().get(VIOLATION_HEADER) {
+        return Routed::Unrouted(
+            None,
+            GatewayError::Framing(Violation::from_code(marker.as_bytes())),
+        );
+    }
+    let path = request.uri().path();
+    if path == "/metrics" && request.method() == Method::GET {
+        return Routed::Metrics;
+    }
+    let mounted = gateway.mounts.iter().find(|(prefix, _)| {
+        path == prefix
+            || path
+                .strip_prefix(prefix.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+    });
+    if let Some((_, handler)) = mounted {
+        let handler = Arc::clone(handler);
+        let (parts, body) = request.into_parts();
+        return match read_body(&parts.headers, body, gateway.limits).await {
+            Ok(body) => Routed::Mounted(handler.handle(Request::from_parts(parts, body)).await),
+            Err(error) => Routed::Unrouted(None, error),
+        };
+    }
+    let trimmed = path.strip_prefix('/').unwrap_or(path);
+    let (name, rest) = match trimmed.find('/') {
+        Some(at) => (
+            trimmed.get(..at).unwrap_or_default(),
+            trimmed.get(at..).unwrap_or("/"),
+        ),
+        None => (trimmed, "/"),
+    };
+    let Some(upstream) = gateway.routes.get(name).cloned() else {
+        return Routed::Unrouted(None, GatewayError::UnknownUpstream(name.to_owned()));
+    };
+    let query = request.uri().query().map(str::to_owned);
+    let path_and_query = match &query {
+        Some(query) => format!("{rest}?{query}"),
+        None => rest.to_owned(),
+    };
+    let kind = upstream.kind();
+    let upstream_name = upstream.name().to_owned();
+    let handled = |counted, decision_time, response| Routed::Handled {
+        upstream: upstream_name.clone(),
+        counted,
+        decision_time,
+        response,
+    };
+    let (parts, body) = request.into_parts();
+    let mut headers = parts.headers;
+    let token = match take_token(kind, &mut headers) {
+        Ok(token) => token,
+        Err(error) => return handled(Counted::Error, None, response::error(Some(kind), &error)),
+    };
+    let hold = match take_hold(&mut headers) {
+        Ok(hold) => hold,
+        Err(error) => return handled(Counted::Error, None, response::error(Some(kind), &error)),
+    };
+    let body = match read_body(&headers, body, gateway.limits).await {
+        Ok(body) => body,
+        Err(error) => return handled(Counted::Error, None, response::error(Some(kind), &error)),
+    };
+    let inbound = InboundRequest {
+        upstream: Arc::clone(&upstream),
+        method: parts.method,
+        path_and_query,
+        query,
+        headers,
+        body,
+        token,
+        hold,
+    };
+    let decision_started = Instant::now();
+    let outcome = gateway.pipeline.decide(&inbound).await;
+    let decision_time = Some(decision_started.elapsed());
+    let plan = match outcome {
+        Ok(Outcome::Forward(plan)) => plan,
+        Ok(Outcome::Refuse(refusal)) => {
+            let counted = match refusal.decision {
+                blastdoor_core::Decision::Hold { .. } => Counted::Hold,
+                blastdoor_core::Decision::Deny | blastdoor_core::Decision::Allow => Counted::Deny,
+            };
+            return handled(
+                counted,
+                decision_time,
+                response::refusal(Some(kind), &refusal),
+            );
+        }
+        Err(error) => {
+            return handled(
+                Counted::Error,
+                decision_time,
+                response::error(Some(kind), &error),
+            );
+        }
+    };
+    let upstream_request = match forward::upstream_request(
+        &upstream,
+        inbound.method,
+        &inbound.path_and_query,
+        &inbound.headers,
+        plan.body.unwrap_or(inbound.body),
+        plan.credential.as_ref(),
+    ) {
+        Ok(request) => request,
+        Err(error) => {
+            record_in_background(gateway, plan.receipt, UpstreamOutcome::Failed);
+            return handled(
+                Counted::Error,
+                decision_time,
+                response::error(Some(kind), &error),
+            );
+        }
+    };
+    drop(plan.credential);
+    let _ = started;
+    let client = upstream.client().unwrap_or(&gateway.client);
+    match client.request(upstream_request).await {
+        Ok(upstream_response) => {
+            record_in_background(
+                gateway,
+                plan.receipt,
+                UpstreamOutcome::Status(upstream_response.status().as_u16()),
+            );
+            let (mut parts, body) = upstream_response.into_parts();
+            forward::strip_hop_by_hop(&mut parts.headers);
+            handled(
+                Counted::Allow,
+                decision_time,
+                Response::from_parts(parts, body.boxed()),
+            )
+        }
+        Err(error) => {
+            record_in_background(gateway, plan.receipt, UpstreamOutcome::Failed);
+            let error = GatewayError::UpstreamUnreachable(format!("{upstream_name}: {error}"));
+            handled(
+                Counted::Allow,
+                decision_time,
+                response::error(Some(kind), &error),
+            )
+        }
+    }
+}
+
+/// Records the upstream's answer without delaying the response to the agent.
+fn record_in_background<P: Pipeline>(
+    gateway: &Arc<Gateway<P>>,
+    receipt: P::Receipt,
+    outcome: UpstreamOutcome,
+) {
+    let gateway = Arc::clone(gateway);
+    tokio::spawn(async move { gateway.pipeline.record_response(receipt, outcome).await });
+}
+
+/// Takes the capability token out of the headers: `Authorization: Bearer`, or for Railway
+/// also `Project-Access-Token`. Both are removed whatever they hold.
+fn take_token(
+    kind: UpstreamKind,
+    headers: &mut HeaderMap,
+) -> Result<Option<Secret<String>>, GatewayError> {
+    let authorization: Vec<HeaderValue> = headers
+        .get_all(header::AUTHORIZATION)
+        .iter()
+        .cloned()
+        .collect();
+    let project: Vec<HeaderValue> = headers
+        .get_all(PROJECT_ACCESS_TOKEN)
+        .iter()
+        .cloned()
+        .collect();
+    headers.remove(header::AUTHORIZATION);
+    headers.remove(PROJECT_ACCESS_TOKEN);
+    if authorization.len() + project.len() > 1 {
+        return Err(GatewayError::BadRequest(
+            "send exactly one capability token".to_owned(),
+        ));
+    }
+    if let Some(value) = authorization.first() {
+        let text = value.to_str().map_err(|_| {
+            GatewayError::TokenRefused("the authorization header is not text".to_owned())
+        })?;
+        let token = match text.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+            _ => {
+                return Err(GatewayError::TokenRefused(
+                    "the authorization scheme is not Bearer".to_owned(),
+                ));
+            }
+        };
+        return Ok(Some(Secret::new(token.to_owned())));
+    }
+    match (project.first(), kind) {
+        (Some(value), UpstreamKind::Railway) => {
+            let token = value.to_str().map_err(|_| {
+                GatewayError::TokenRefused("the project-access-token header is not text".to_owned())
+            })?;
+            Ok(Some(Secret::new(token.trim().to_owned())))
+        }
+        (Some(_), UpstreamKind::Rest | UpstreamKind::Kubernetes) => {
+            Err(GatewayError::TokenRefused(
+                "project-access-token is only read for railway upstreams".to_owned(),
+            ))
+        }
+        (None, _) => Ok(None),
+    }
+}
+
+/// Takes the `Blastdoor-Hold` header out of the headers: at most one, as text.
+fn take_hold(headers: &mut HeaderMap) -> Result<Option<String>, GatewayError> {
+    let values: Vec<HeaderValue> = headers
+        .get_all(forward::HOLD_HEADER)
+        .iter()
+        .cloned()
+        .collect();
+    headers.remove(forward::HOLD_HEADER);
+    match values.as_slice() {
+        [] => Ok(None),
+        [value] => value
+            .to_str()
+            .map(|text| Some(text.trim().to_owned()))
+            .map_err(|_| {
+                GatewayError::BadRequest("the blastdoor-hold header is not text".to_owned())
+            }),
+        _ => Err(GatewayError::BadRequest(
+            "send at most one blastdoor-hold header".to_owned(),
+        )),
+    }
+}
+
+/// Reads the whole body within the size and time limits.
+async fn read_body(
+    headers: &HeaderMap,
+    body: Incoming,
+    limits: Limits,
+) -> Result<Bytes, GatewayError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limits.max_body_bytes as u64) {
+        return Err(GatewayError::BodyTooLarge {
+            limit: limits.max_body_bytes,
+        });
+    }
+    let limited = Limited::new(body, limits.max_body_bytes);
+    match tokio::time::timeout(limits.body_read_timeout, limited.collect()).await {
+        Err(_) => Err(GatewayError::SlowClient),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
+            Err(GatewayError::BodyTooLarge {
+                limit: limits.max_body_bytes,
+            })
+        }
+        Ok(Err(error)) => Err(GatewayError::BadRequest(format!(
+            "the body could not be read: {error}"
+        ))),
+    }
+}
+
+fn metrics_response(metrics: &Metrics) -> Response<GatewayBody> {
+    let mut response = Response::new(response::full_body(metrics.render()));
+    *response.status_mut() = StatusCode::OK;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    response
+}

@@ -1,0 +1,180 @@
+//! Destruction and code execution hidden inside mutations the table rates as writes.
+//!
+//! - `railway.hidden-delete`: `environmentPatchCommit` (`patch`), `environmentStageChanges`
+//!   (`input`) and `environmentApplyChangeSet` (`input`) whose patch sets `isDeleted: true`
+//!   anywhere (a service, volume or bucket), maps a service, volume or bucket to `null`, or
+//!   sets a variable to `null` (deletes it). Example: `environmentPatchCommit(environmentId:
+//!   "env", patch: {volumes: {"vol-1": {isDeleted: true}}})`. Safer: `volumeInstanceBackupCreate`
+//!   first, and let a human approve the delete.
+//! - `railway.patch-uninspectable`: a patch that is not a JSON object (after decoding a JSON
+//!   string) cannot be checked, so it is `Unknown`.
+//! - `railway.variables-replace`: `variableCollectionUpsert` with `replace: true` drops every
+//!   variable not listed.
+//! - `railway.start-command-change`: `serviceInstanceUpdate` (or a patch) setting
+//!   `startCommand`, `preDeployCommand`, `buildCommand` or `source` runs new code in the
+//!   service: `Execute`.
+//!
+//! `environmentPatchCommitStaged` carries no patch: it commits what was staged before. Staging
+//! through the gateway is checked here; a gateway that wants to see changes staged elsewhere
+//! can fetch them ([`crate::railway::topology::STAGED_CHANGES_QUERY`]) and call
+//! [`inspect_patch`].
+
+use blastdoor_core::Risk;
+use serde_json::{Map, Value};
+
+use crate::railway::document::MAX_VALUE_DEPTH;
+
+/// A risk found inside the arguments, above the table's risk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HiddenFinding {
+    pub risk: Risk,
+    pub rule_id: &'static str,
+    pub explanation: String,
+}
+
+/// Keys whose presence in a service's settings means new code will run.
+const EXECUTION_KEYS: &[&str] = &["startCommand", "preDeployCommand", "buildCommand", "source"];
+
+/// The hidden risk of mutation `field` given its arguments (variables substituted), if any.
+pub fn hidden_risk(field: &str, arguments: &Map<String, Value>) -> Option<HiddenFinding> {
+    match field {
+        "environmentPatchCommit" => inspect_patch(arguments.get("patch").unwrap_or(&Value::Null)),
+        "environmentStageChanges" | "environmentApplyChangeSet" => {
+            inspect_patch(arguments.get("input").unwrap_or(&Value::Null))
+        }
+        "variableCollectionUpsert" => {
+            let replace = arguments
+                .get("input")
+                .and_then(|input| input.get("replace"))
+                .and_then(Value::as_bool);
+            (replace == Some(true)).then(|| HiddenFinding {
+                risk: Risk::Destroy,
+                rule_id: "railway.variables-replace",
+                explanation: "`variableCollectionUpsert` with `replace: true` deletes every \
+                              variable it does not list"
+                    .to_owned(),
+            })
+        }
+        "serviceInstanceUpdate" => {
+            let input = arguments.get("input").and_then(Value::as_object)?;
+            let key = EXECUTION_KEYS
+                .iter()
+                .find(|key| input.contains_key(**key))?;
+            Some(start_command_finding(field, key))
+        }
+        _ => None,
+    }
+}
+
+/// Checks an environment patch (an `EnvironmentConfig` or change set) for deletions and
+/// command changes. A JSON string holding the patch is decoded first.
+///
+/// A `null` or absent patch gives no finding: the schema declares it non-null, so Railway
+/// refuses such a request before doing anything.
+pub fn inspect_patch(patch: &Value) -> Option<HiddenFinding> {
+    if patch.is_null() {
+        return None;
+    }
+    let decoded;
+    let patch = match patch {
+        Value::String(text) => match serde_json::from_str::<Value>(text) {
+            Ok(value) => {
+                decoded = value;
+                &decoded
+            }
+            Err(_) => return Some(uninspectable()),
+        },
+        other => other,
+    };
+    if !patch.is_object() {
+        return Some(uninspectable());
+    }
+    let mut scan = Scan::default();
+    scan.value(None, patch, 0);
+    if scan.too_deep {
+        return Some(uninspectable());
+    }
+    if let Some(what) = scan.deletion {
+        return Some(HiddenFinding {
+            risk: Risk::Destroy,
+            rule_id: "railway.hidden-delete",
+            explanation: format!("the environment patch deletes something: {what}"),
+        });
+    }
+    scan.execution
+        .map(|key| start_command_finding("environment patch", key))
+}
+
+fn start_command_finding(what: &str, key: &str) -> HiddenFinding {
+    HiddenFinding {
+        risk: Risk::Execute,
+        rule_id: "railway.start-command-change",
+        explanation: format!("`{what}` changes `{key}`: the service will run new code"),
+    }
+}
+
+fn uninspectable() -> HiddenFinding {
+    HiddenFinding {
+        risk: Risk::Unknown,
+        rule_id: "railway.patch-uninspectable",
+        explanation: "the environment patch is not a JSON object blastdoor can inspect".to_owned(),
+    }
+}
+
+#[derive(Default)]
+struct Scan {
+    deletion: Option<String>,
+    execution: Option<&'static str>,
+    too_deep: bool,
+}
+
+impl Scan {
+    /// Walks the patch; `parent` is the key the value sits under.
+    fn value(&mut self, parent: Option<&str>, value: &Value, depth: usize) {
+        if depth > MAX_VALUE_DEPTH {
+            self.too_deep = true;
+            return;
+        }
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map {
+                    self.entry(parent, key, inner);
+                    self.value(Some(key), inner, depth + 1);
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    self.value(parent, item, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn entry(&mut self, parent: Option<&str>, key: &str, value: &Value) {
+        if self.deletion.is_some() {
+            return;
+        }
+        if key == "isDeleted" && value != &Value::Bool(false) && !value.is_null() {
+            self.deletion = Some("`isDeleted: true`".to_owned());
+        } else if value.is_null()
+            && matches!(
+                parent,
+                Some("services" | "volumes" | "buckets" | "volumeMounts")
+            )
+        {
+            self.deletion = Some(format!(
+                "`{parent}` entry set to null",
+                parent = parent.unwrap_or("")
+            ));
+        } else if value.is_null() && matches!(parent, Some("variables" | "sharedVariables")) {
+            self.deletion = Some("a variable set to null".to_owned());
+        } else if (key == "sharedVariables" || key == "variables") && value.is_null() {
+            self.deletion = Some(format!("`{key}` set to null"));
+        } else if self.execution.is_none()
+            && let Some(found) = EXECUTION_KEYS.iter().find(|candidate| **candidate == key)
+        {
+            self.execution = Some(found);
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! Kubernetes API server paths: verbs, resources, namespaces to environments, and risk.
+
+use blastdoor_core::{Environment, EnvironmentName, Risk};
+use blastdoor_http::Method;
+use blastdoor_http::kubernetes::{KubernetesClassification, NamespaceMap, classify};
+
+fn namespaces() -> NamespaceMap {
+    NamespaceMap::new(
+        [
+            (
+                "prod".to_owned(),
+                EnvironmentName::new("production").unwrap(),
+            ),
+            ("stage".to_owned(), EnvironmentName::new("staging").unwrap()),
+        ],
+        Environment::production(),
+    )
+}
+
+fn run(method: &str, path: &str) -> KubernetesClassification {
+    let (path, query) = match path.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (path, None),
+    };
+    classify(&Method::parse(method), path, query, &namespaces())
+}
+
+/// Checks risk, rule id, verb and environment.
+fn check(method: &str, path: &str, risk: Risk, rule: &str, verb: &str, environment: &str) {
+    let result = run(method, path);
+    assert_eq!(
+        (
+            result.risk,
+            result.rule_id.as_str(),
+            result.verb.as_str(),
+            result.environment.as_str()
+        ),
+        (risk, rule, verb, environment),
+        "{method} {path}: {result:?}"
+    );
+}
+
+const DESTROY: Risk = Risk::Destroy;
+
+#[test]
+fn deletes_of_stateful_resources_destroy() {
+    check(
+        "DELETE",
+        "/api/v1/namespaces/prod",
+        DESTROY,
+        "kubernetes.delete",
+        "delete",
+        "production",
+    );
+    check(
+        "DELETE",
+        "/api/v1/namespaces/stage/persistentvolumeclaims/data",
+        DESTROY,
+        "kubernetes.delete",
+        "delete",
+        "staging",
+    );
+    check(
+        "DELETE",
+        "/api/v1/persistentvolumes/pv-1",
+        DESTROY,
+        "kubernetes.delete",
+        "delete",
+        "production",
+    );
+    check(
+        "DELETE",
+        "/apis/apps/v1/namespaces/prod/statefulsets/pg",
+        DESTROY,
+        "kubernetes.delete",
+        "delete",
+        "production",
+    );
+    check(
+        "DELETE",
+        "/apis/apps/v1/namespaces/prod/deployments/web",
+        DESTROY,
+        "kubernetes.delete",
+        "delete",
+        "production",
+    );
+    check(
+        "DELETE",
+        "/api/v1/namespaces/prod/services/web",
+        DESTROY,
+        "kubernetes.delete",
+        "delete",
+        "production",
+    );
+    check(
+        "DELETE",
+        "/api/v1/namespaces/prod/secrets/db",
+        DESTROY,
+        "kubernetes.delete",
+        "delete",
+        "production",
+    );
+    check(
+        "DELETE",
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/clusters.postgresql.cnpg.io",
+        DESTROY,
+        "kubernetes.delete",
+        "delete",
+        "production",
+    );
+    check(
+        "DELETE",
+        "/apis/postgresql.cnpg.io/v1/namespaces/other/clusters/main",
+        DESTROY,
+        "kubernetes.delete",
+        "delete",
+        "unknown",
+    );
+    check(
+        "DELETE",
+        "/api/v1/namespaces/stage/pods",
+        DESTROY,
+        "kubernetes.delete",
+        "deletecollection",
+        "staging",
+    );
+    check(
+        "DELETE",
+        "/api/v1/namespaces/stage/pods/web-1",
+        Risk::Write,
+        "kubernetes.write",
+        "delete",
+        "staging",
+    );
+}
+
+#[test]
+fn exec_attach_portforward_and_proxy_execute() {
+    check(
+        "POST",
+        "/api/v1/namespaces/prod/pods/web-1/exec?command=sh",
+        Risk::Execute,
+        "kubernetes.exec",
+        "create",
+        "production",
+    );
+    check(
+        "GET",
+        "/api/v1/namespaces/prod/pods/web-1/exec?command=sh",
+        Risk::Execute,
+        "kubernetes.exec",
+        "get",
+        "production",
+    );
+    check(
+        "POST",
+        "/api/v1/namespaces/stage/pods/web-1/attach",
+        Risk::Execute,
+        "kubernetes.exec",
+        "create",
+        "staging",
+    );
+    check(
+        "POST",
+        "/api/v1/namespaces/stage/pods/web-1/portforward",
+        Risk::Execute,
+        "kubernetes.exec",
+        "create",
+        "staging",
+    );
+    check(
+        "GET",
+        "/api/v1/nodes/node-1/proxy/run",
+        Risk::Execute,
+        "kubernetes.exec",
+        "get",
+        "production",
+    );
+}
+
+#[test]
+fn rbac_tokens_and_certificates_escalate() {
+    check(
+        "POST",
+        "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+        Risk::Escalate,
+        "kubernetes.escalate",
+        "create",
+        "production",
+    );
+    check(
+        "PUT",
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/stage/roles/r",
+        Risk::Escalate,
+        "kubernetes.escalate",
+        "update",
+        "staging",
+    );
+    check(
+        "POST",
+        "/api/v1/namespaces/stage/serviceaccounts/default/token",
+        Risk::Escalate,
+        "kubernetes.escalate",
+        "create",
+        "staging",
+    );
+    check(
+        "PUT",
+        "/apis/certificates.k8s.io/v1/certificatesigningrequests/csr-1/approval",
+        Risk::Escalate,
+        "kubernetes.escalate",
+        "update",
+        "production",
+    );
+    check(
+        "GET",
+        "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+        Risk::Read,
+        "kubernetes.read",
+        "list",
+        "production",
+    );
+}
+
+#[test]
+fn reads_writes_and_secrets() {
+    check(
+        "GET",
+        "/api/v1/namespaces/stage/pods",
+        Risk::Read,
+        "kubernetes.read",
+        "list",
+        "staging",
+    );
+    check(
+        "GET",
+        "/api/v1/namespaces/stage/pods?watch=true",
+        Risk::Read,
+        "kubernetes.read",
+        "watch",
+        "staging",
+    );
+    check(
+        "GET",
+        "/api/v1/watch/namespaces/stage/pods",
+        Risk::Read,
+        "kubernetes.read",
+        "watch",
+        "staging",
+    );
+    check(
+        "GET",
+        "/api/v1/namespaces/stage/secrets/db",
+        Risk::Read,
+        "kubernetes.secrets-read",
+        "get",
+        "staging",
+    );
+    assert!(run("GET", "/api/v1/namespaces/stage/secrets").sensitive);
+    assert!(!run("GET", "/api/v1/namespaces/stage/pods").sensitive);
+    check(
+        "PATCH",
+        "/apis/apps/v1/namespaces/prod/deployments/web/scale",
+        Risk::Write,
+        "kubernetes.write",
+        "patch",
+        "production",
+    );
+    check(
+        "POST",
+        "/apis/apps/v1/namespaces/stage/deployments",
+        Risk::Write,
+        "kubernetes.write",
+        "create",
+        "staging",
+    );
+    check(
+        "GET",
+        "/api/v1/namespaces/prod",
+        Risk::Read,
+        "kubernetes.read",
+        "get",
+        "production",
+    );
+    let parsed = run(
+        "PATCH",
+        "/apis/apps/v1/namespaces/prod/deployments/web/scale",
+    );
+    assert_eq!(
+        (
+            parsed.group.as_str(),
+            parsed.version.as_str(),
+            parsed.namespace.as_deref(),
+            parsed.resource.as_deref(),
+            parsed.name.as_deref(),
+            parsed.subresource.as_deref()
+        ),
+        (
+            "apps",
+            "v1",
+            Some("prod"),
+            Some("deployments"),
+            Some("web"),
+            Some("scale")
+        )
+    );
+}
+
+#[test]
+fn discovery_and_odd_paths() {
+    check(
+        "GET",
+        "/api",
+        Risk::Read,
+        "kubernetes.read",
+        "get",
+        "unknown",
+    );
+    check(
+        "GET",
+        "/apis/apps/v1",
+        Risk::Read,
+        "kubernetes.read",
+        "get",
+        "unknown",
+    );
+    check(
+        "GET",
+        "/version",
+        Risk::Read,
+        "kubernetes.read",
+        "get",
+        "unknown",
+    );
+    check(
+        "POST",
+        "/version",
+        Risk::Unknown,
+        "kubernetes.path-unknown",
+        "post",
+        "unknown",
+    );
+    check(
+        "DELETE",
+        "/api/v1/namespaces/prod/../stage/pods/x",
+        Risk::Unknown,
+        "kubernetes.path-unknown",
+        "delete",
+        "unknown",
+    );
+    check(
+        "DELETE",
+        "/api/v1/namespaces//prod",
+        Risk::Unknown,
+        "kubernetes.path-unknown",
+        "delete",
+        "unknown",
+    );
+    check(
+        "DELETE",
+        "/api/v1/namespaces/%70rod",
+        Risk::Unknown,
+        "kubernetes.path-unknown",
+        "delete",
+        "unknown",
+    );
+    check(
+        "GET",
+        "/metrics-server/x",
+        Risk::Unknown,
+        "kubernetes.path-unknown",
+        "get",
+        "unknown",
+    );
+    check(
+        "TRACE",
+        "/api/v1/pods",
+        Risk::Unknown,
+        "kubernetes.path-unknown",
+        "trace",
+        "production",
+    );
+}

@@ -1,0 +1,585 @@
+//! [`GuardPipeline`]: the decision path behind the gateway, for one request:
+//! token → classification (per upstream kind) → environments → token ceiling AND policy
+//! (strictest wins, with the freeze) → a stored hold → durable ledger entry → credential. A
+//! re-send under `Blastdoor-Hold` goes token → the hold's agent → digest → cooling-off →
+//! snapshot → claim (once) → durable ledger entry → credential (see [`crate::release`]).
+//! Every failure on this path is an error or a refusal, never a forward.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use blastdoor_approval::HoldStore;
+
+use blastdoor_audit::{Record, UpstreamResponse};
+use blastdoor_broker::{SecretStore, VerifiedToken};
+use blastdoor_config::UpstreamConfig;
+use blastdoor_core::{
+    Actor, Decision, Environment, HoldId, Layer, Operation, OperationKind, Reason, Risk, RuleId,
+    Target, Verdict,
+};
+use blastdoor_gateway::forward::UpstreamClient;
+use blastdoor_gateway::{
+    ForwardPlan, GatewayError, InboundRequest, Outcome, Pipeline, Refusal, UpstreamOutcome,
+};
+use blastdoor_http::kubernetes::NamespaceMap;
+use blastdoor_policy::{PolicyEngine, PolicyRequest};
+
+use crate::approvals::{ApprovalSettings, InFlight, Snapshots, protection_plan, snapshot_note};
+use crate::ledger::LedgerWriter;
+use crate::tokens::TokenGate;
+use crate::topology::RailwayResolver;
+
+/// How each upstream's requests are classified.
+#[derive(Debug)]
+pub(crate) enum Classifier {
+    Railway(RailwayResolver),
+    /// The upstream's configuration: its rules and path-prefix environments.
+    Rest(UpstreamConfig),
+    Kubernetes(NamespaceMap),
+}
+
+/// One configured upstream as the pipeline sees it.
+#[derive(Debug)]
+pub(crate) struct UpstreamGuard {
+    /// The secret injected upstream; `None` forwards without a credential.
+    pub credential: Option<String>,
+    pub classifier: Classifier,
+}
+
+/// One thing a request would do: a GraphQL root field, or the whole REST/k8s request.
+#[derive(Debug)]
+struct Part {
+    risk: Risk,
+    rule_id: RuleId,
+    explanation: String,
+    targets: Vec<Target>,
+}
+
+/// What the gateway hands back with the upstream's answer: the decision entry.
+#[derive(Debug)]
+pub struct Receipt {
+    pub(crate) record: Record,
+    pub(crate) seq: u64,
+    /// The hold a released re-send executes: marked executed with the upstream's answer.
+    pub(crate) hold: Option<String>,
+}
+
+/// The decision path.
+pub struct GuardPipeline {
+    pub(crate) upstreams: HashMap<String, UpstreamGuard>,
+    pub(crate) tokens: TokenGate,
+    pub(crate) secrets: SecretStore,
+    pub(crate) policy: PolicyEngine,
+    pub(crate) ledger: LedgerWriter,
+    pub(crate) holds: Arc<HoldStore>,
+    pub(crate) approvals: ApprovalSettings,
+    /// The freeze as last read from the state database (refreshed every second).
+    pub(crate) frozen: Arc<AtomicBool>,
+    /// The freeze marker file, which `blastdoor freeze` writes first: seen at once.
+    pub(crate) frozen_marker: PathBuf,
+    pub(crate) in_flight: InFlight,
+    pub(crate) snapshots: Snapshots,
+    pub(crate) client: UpstreamClient,
+}
+
+impl std::fmt::Debug for GuardPipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuardPipeline")
+            .field("upstreams", &self.upstreams.keys())
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn rule(text: &str) -> RuleId {
+    RuleId::new(text).unwrap_or_else(|_| fallback_rule())
+}
+
+#[expect(
+    clippy::expect_used,
+    reason = "a constant that satisfies RuleId's rules"
+)]
+pub(crate) fn fallback_rule() -> RuleId {
+    // INVARIANT: a lowercase slug shorter than 96 bytes.
+    RuleId::new("gateway.unclassified").expect("valid rule id")
+}
+
+pub(crate) fn now_unix() -> (u64, i64) {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    (
+        since.as_secs(),
+        i64::try_from(since.as_millis()).unwrap_or(i64::MAX),
+    )
+}
+
+impl Pipeline for GuardPipeline {
+    type Receipt = Receipt;
+
+    async fn decide(&self, request: &InboundRequest) -> Result<Outcome<Receipt>, GatewayError> {
+        let (now_secs, now_ms) = now_unix();
+        let upstream_name = request.upstream.name();
+        let guard = self
+            .upstreams
+            .get(upstream_name)
+            .ok_or_else(|| GatewayError::UnknownUpstream(upstream_name.to_owned()))?;
+        let token = request.token.as_ref().ok_or(GatewayError::MissingToken)?;
+        let verified = self
+            .tokens
+            .check(token.expose_secret(), now_secs, Instant::now())?;
+        if let Some(hold_id) = &request.hold {
+            return self
+                .release(request, guard, &verified, hold_id, now_secs)
+                .await;
+        }
+        let frozen = self.is_frozen();
+        let (kind, mut description, parts) = self.classify(request, guard).await?;
+        let risk = parts
+            .iter()
+            .map(|part| part.risk)
+            .max()
+            .unwrap_or(Risk::Unknown);
+        let mut verdict: Option<Verdict> = None;
+        for part in &parts {
+            let part_verdict = self.judge(&verified, upstream_name, part, now_secs, frozen);
+            verdict = Some(match verdict {
+                None => part_verdict,
+                Some(so_far) => so_far.strictest(part_verdict),
+            });
+        }
+        let verdict = verdict.unwrap_or_else(|| {
+            Verdict::deny(vec![Reason::new(
+                fallback_rule(),
+                "nothing to decide on",
+                None,
+                "the request was not understood",
+            )])
+        });
+        let targets: Vec<Target> = parts
+            .iter()
+            .flat_map(|part| part.targets.iter().cloned())
+            .collect();
+        let hold_id: Option<HoldId> = match verdict.decision {
+            Decision::Hold { approvals } => {
+                let (covered, uncovered) =
+                    protection_plan(&self.approvals, upstream_name, risk, &targets);
+                if let Some(note) = snapshot_note(&covered, &uncovered) {
+                    description = format!("{description} ({note})");
+                }
+                Some(
+                    self.create_hold(
+                        request,
+                        &verified,
+                        kind,
+                        risk,
+                        &targets,
+                        &description,
+                        &verdict,
+                        approvals,
+                        now_secs,
+                    )
+                    .await?,
+                )
+            }
+            Decision::Allow | Decision::Deny => None,
+        };
+        let credential = match (verdict.decision, &guard.credential) {
+            (Decision::Allow, Some(name)) => {
+                Some(Some(self.secrets.get(name).map_err(|error| {
+                    GatewayError::CredentialUnavailable {
+                        upstream: upstream_name.to_owned(),
+                        why: error.to_string(),
+                    }
+                })?))
+            }
+            (Decision::Allow, None) => Some(None),
+            (Decision::Hold { .. } | Decision::Deny, _) => None,
+        };
+        let record = Record {
+            time_unix_ms: now_ms,
+            layer: Layer::Gateway,
+            actor: Actor {
+                agent: Some(verified.agent().clone()),
+                session: None,
+            },
+            operation: Operation::new(kind, &description, risk, targets),
+            verdict: verdict.clone(),
+            hold_id: hold_id.clone(),
+            approvers: Vec::new(),
+            snapshot_id: None,
+            upstream_response: None,
+        };
+        let seq = self.append(record.clone()).await?;
+        tracing::info!(
+            upstream = upstream_name,
+            agent = verified.agent().as_str(),
+            decision = verdict.decision.as_str(),
+            risk = risk.as_str(),
+            ledger_seq = seq,
+            "gateway decision"
+        );
+        match (verdict.decision, credential) {
+            (Decision::Allow, Some(credential)) => Ok(Outcome::Forward(ForwardPlan {
+                credential,
+                body: None,
+                receipt: Receipt {
+                    record,
+                    seq,
+                    hold: None,
+                },
+            })),
+            (decision, _) => Ok(Outcome::Refuse(Refusal::new(
+                decision,
+                verdict.rule_ids().cloned().collect(),
+                hold_id,
+                agent_message(&verdict, frozen),
+            ))),
+        }
+    }
+
+    async fn record_response(&self, receipt: Receipt, outcome: UpstreamOutcome) {
+        let (_, now_ms) = now_unix();
+        let mut record = receipt.record;
+        record.time_unix_ms = now_ms;
+        record.upstream_response = Some(match outcome {
+            UpstreamOutcome::Status(status) => UpstreamResponse {
+                status,
+                summary: format!("forwarded after decision entry {}", receipt.seq),
+            },
+            UpstreamOutcome::Failed => UpstreamResponse {
+                status: 0,
+                summary: format!("upstream unreachable after decision entry {}", receipt.seq),
+            },
+        });
+        if let Err(error) = self.append(record).await {
+            tracing::error!(%error, decision_seq = receipt.seq, "could not record the upstream's answer");
+        }
+        if let Some(hold) = receipt.hold {
+            let (status, summary) = match outcome {
+                UpstreamOutcome::Status(status) => {
+                    (status, format!("the upstream answered {status}"))
+                }
+                UpstreamOutcome::Failed => (0, "the upstream could not be reached".to_owned()),
+            };
+            crate::approvals::mark_executed(&self.holds, &hold, status, summary).await;
+        }
+    }
+}
+
+impl GuardPipeline {
+    /// Appends through the ledger writer; returns once durable.
+    pub(crate) async fn append(&self, record: Record) -> Result<u64, GatewayError> {
+        self.ledger
+            .append(record)
+            .await
+            .map_err(GatewayError::LedgerUnavailable)
+    }
+
+    /// The token's ceiling and the policy, for one part; the stricter wins.
+    fn judge(
+        &self,
+        verified: &VerifiedToken,
+        upstream: &str,
+        part: &Part,
+        now_secs: u64,
+        frozen: bool,
+    ) -> Verdict {
+        let mut verdict = match token_ceiling(verified, upstream, part, now_secs) {
+            Ok(()) => None,
+            Err(what) => Some(Verdict::deny(vec![
+                Reason::new(
+                    rule("token.out-of-scope"),
+                    format!(
+                        "the capability token of `{}` does not allow {what}",
+                        verified.agent().as_str()
+                    ),
+                    Some(
+                        "mint a token scoped to what the task needs, or let a human do it"
+                            .to_owned(),
+                    ),
+                    format!("your capability token does not allow {what}"),
+                ),
+                Reason::new(
+                    part.rule_id.clone(),
+                    part.explanation.clone(),
+                    None,
+                    part.explanation.clone(),
+                ),
+            ])),
+        };
+        let targets = if part.targets.is_empty() {
+            vec![Target::new("request", "-", vec![Environment::Unknown]).on_upstream(upstream)]
+        } else {
+            part.targets.clone()
+        };
+        for target in targets {
+            let decision = self.policy.decide(&PolicyRequest {
+                agent: Some(verified.agent().clone()),
+                risk: part.risk,
+                target,
+                task: verified.task().map(str::to_owned),
+                now_unix: i64::try_from(now_secs).unwrap_or(i64::MAX),
+                rule_ids: vec![part.rule_id.clone()],
+                frozen,
+                layer: Layer::Gateway,
+            });
+            let mut policy_verdict = decision.verdict;
+            if policy_verdict.decision != Decision::Allow {
+                policy_verdict.reasons.insert(
+                    0,
+                    Reason::new(
+                        part.rule_id.clone(),
+                        part.explanation.clone(),
+                        None,
+                        part.explanation.clone(),
+                    ),
+                );
+            }
+            verdict = Some(match verdict {
+                None => policy_verdict,
+                Some(so_far) => so_far.strictest(policy_verdict),
+            });
+        }
+        verdict.unwrap_or_else(|| Verdict::deny(vec![]))
+    }
+
+    /// Classifies the request for its upstream kind and resolves the environments.
+    async fn classify(
+        &self,
+        request: &InboundRequest,
+        guard: &UpstreamGuard,
+    ) -> Result<(OperationKind, String, Vec<Part>), GatewayError> {
+        let upstream = request.upstream.name();
+        let method = blastdoor_http::Method::parse(request.method.as_str());
+        let path = request.path_and_query.split('?').next().unwrap_or("/");
+        match &guard.classifier {
+            Classifier::Railway(resolver) => {
+                let classification = match method {
+                    blastdoor_http::Method::Get => blastdoor_http::railway::classify_get_query(
+                        request.query.as_deref().unwrap_or(""),
+                    ),
+                    blastdoor_http::Method::Post => {
+                        blastdoor_http::railway::classify_request_body(&request.body)
+                    }
+                    _ => blastdoor_http::railway::RailwayClassification {
+                        risk: Risk::Unknown,
+                        fields: Vec::new(),
+                        error: Some(format!("method `{method}` is not a GraphQL request")),
+                    },
+                };
+                // A POST whose URL also carries a query string could smuggle a second document
+                // past the body (some GraphQL servers read both): classify it too.
+                let classification = match (&method, request.query.as_deref()) {
+                    (blastdoor_http::Method::Post, Some(query)) if !query.is_empty() => {
+                        let in_url = blastdoor_http::railway::classify_get_query(query);
+                        merge_classifications(classification, in_url)
+                    }
+                    _ => classification,
+                };
+                if resolver.wants_refresh(&classification, Instant::now()) {
+                    let name = guard.credential.as_deref().ok_or_else(|| {
+                        GatewayError::ResolutionFailed(
+                            "no credential is configured for the topology lookup".to_owned(),
+                        )
+                    })?;
+                    let credential = self.secrets.get(name).map_err(|error| {
+                        GatewayError::CredentialUnavailable {
+                            upstream: upstream.to_owned(),
+                            why: error.to_string(),
+                        }
+                    })?;
+                    resolver
+                        .refresh(
+                            request.upstream.client().unwrap_or(&self.client),
+                            &request.upstream,
+                            &credential,
+                        )
+                        .await?;
+                }
+                let resolved = resolver.current();
+                let mut parts = Vec::new();
+                let mut summary = Vec::new();
+                for field in &classification.fields {
+                    let mut targets = blastdoor_http::railway::targets_for(
+                        field,
+                        &resolved.topology,
+                        &resolved.environments,
+                    );
+                    for target in &mut targets {
+                        target.upstream = Some(upstream.to_owned());
+                    }
+                    let ids: Vec<String> = field
+                        .ids
+                        .iter()
+                        .map(|(path, id)| format!("{path}={id}"))
+                        .collect();
+                    summary.push(format!(
+                        "{} {}({}) [{}]",
+                        field.operation_type,
+                        field.field,
+                        ids.join(", "),
+                        field.risk
+                    ));
+                    parts.push(Part {
+                        risk: field.risk,
+                        rule_id: field.rule_id.clone(),
+                        explanation: field.explanation.clone(),
+                        targets,
+                    });
+                }
+                if parts.is_empty() || classification.error.is_some() {
+                    let why = classification
+                        .error
+                        .clone()
+                        .unwrap_or_else(|| "no operation found".to_owned());
+                    summary.push(format!("unclassified request: {why}"));
+                    parts.push(Part {
+                        risk: Risk::Unknown,
+                        rule_id: rule("railway.unclassified"),
+                        explanation: format!("blastdoor could not classify this request: {why}"),
+                        targets: vec![
+                            Target::new("request", path, vec![Environment::Unknown])
+                                .on_upstream(upstream),
+                        ],
+                    });
+                }
+                let description = format!("{upstream} {method} {path}: {}", summary.join("; "));
+                Ok((OperationKind::Graphql, description, parts))
+            }
+            Classifier::Rest(config) => {
+                // Configured rules first (their glob patterns are matched by blastdoor-config),
+                // then blastdoor-http's built-in method rules.
+                let configured = config.rules.iter().find(|configured| {
+                    configured.method.matches(method.as_str()) && configured.path.matches(path)
+                });
+                let builtin = blastdoor_http::rest::classify(&method, path, &[]);
+                let id = builtin
+                    .normalized_path
+                    .clone()
+                    .unwrap_or_else(|| path.chars().take(256).collect());
+                let (risk, rule_id, explanation) = match configured {
+                    Some(configured) if builtin.normalized_path.is_some() => (
+                        configured.risk,
+                        rule("rest.configured-rule"),
+                        format!(
+                            "{method} {} matches the configured rule for `{}`",
+                            id,
+                            configured.path.as_str()
+                        ),
+                    ),
+                    _ => (builtin.risk, builtin.rule_id, builtin.explanation),
+                };
+                let description = format!("{upstream} {method} {id} [{risk}]");
+                let environment = config.environment_of(&id);
+                let part = Part {
+                    risk,
+                    rule_id,
+                    explanation,
+                    targets: vec![Target::new("path", id, vec![environment]).on_upstream(upstream)],
+                };
+                Ok((OperationKind::Http, description, vec![part]))
+            }
+            Classifier::Kubernetes(namespaces) => {
+                let classified = blastdoor_http::kubernetes::classify(
+                    &method,
+                    path,
+                    request.query.as_deref(),
+                    namespaces,
+                );
+                let resource = classified
+                    .resource
+                    .clone()
+                    .unwrap_or_else(|| "resource".to_owned());
+                let id = match (&classified.namespace, &classified.name) {
+                    (Some(namespace), Some(name)) => format!("{namespace}/{name}"),
+                    (Some(namespace), None) => namespace.clone(),
+                    (None, Some(name)) => name.clone(),
+                    (None, None) => path.chars().take(256).collect(),
+                };
+                let description = format!(
+                    "{upstream} {} {resource} {id} [{}]",
+                    classified.verb, classified.risk
+                );
+                let part = Part {
+                    risk: classified.risk,
+                    rule_id: classified.rule_id,
+                    explanation: classified.explanation,
+                    targets: vec![
+                        Target::new(resource, id, vec![classified.environment])
+                            .on_upstream(upstream),
+                    ],
+                };
+                Ok((OperationKind::Http, description, vec![part]))
+            }
+        }
+    }
+}
+
+/// The token's ceiling for one part. What is known must be inside every block's scope; what
+/// could not be known (an unresolved environment, an unclassified risk) is left to policy,
+/// which never treats it more loosely than production.
+fn token_ceiling(
+    verified: &VerifiedToken,
+    upstream: &str,
+    part: &Part,
+    now_secs: u64,
+) -> Result<(), String> {
+    if now_secs > verified.expires_at() {
+        return Err("use after its expiry".to_owned());
+    }
+    for scope in verified.block_scopes() {
+        if !scope
+            .upstreams()
+            .iter()
+            .any(|allowed| allowed.as_str() == upstream)
+        {
+            return Err(format!("upstream `{upstream}`"));
+        }
+        if part.risk != Risk::Unknown && !scope.risks().contains(&part.risk) {
+            return Err(format!("risk `{}`", part.risk));
+        }
+        for environment in part.targets.iter().flat_map(|target| &target.environments) {
+            if let Environment::Named(name) = environment
+                && !scope.environments().contains(name)
+            {
+                return Err(format!("environment `{}`", name.as_str()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Both classifications' fields; the worse risk; the first error.
+fn merge_classifications(
+    mut body: blastdoor_http::railway::RailwayClassification,
+    url: blastdoor_http::railway::RailwayClassification,
+) -> blastdoor_http::railway::RailwayClassification {
+    body.risk = body.risk.max(url.risk);
+    body.fields.extend(url.fields);
+    body.error = body.error.or(url
+        .error
+        .map(|error| format!("in the URL's query string: {error}")));
+    body
+}
+
+/// What the agent reads: each reason's agent message, once.
+fn agent_message(verdict: &Verdict, frozen: bool) -> String {
+    let mut messages: Vec<&str> = Vec::new();
+    if frozen && verdict.decision != Decision::Allow {
+        messages.push("blastdoor is frozen: every operation but reads waits for a human");
+    }
+    for reason in &verdict.reasons {
+        if !reason.agent_message.is_empty() && !messages.contains(&reason.agent_message.as_str()) {
+            messages.push(&reason.agent_message);
+        }
+    }
+    let joined = messages.join("; ");
+    if joined.is_empty() {
+        "this operation needs a human decision.".to_owned()
+    } else {
+        format!("{joined}.")
+    }
+}

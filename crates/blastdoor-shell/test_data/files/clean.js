@@ -1,0 +1,2 @@
+const fs = require("fs");
+fs.rmSync("/var/lib/app", { recursive: true });

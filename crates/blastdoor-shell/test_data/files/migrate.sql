@@ -1,0 +1,2 @@
+CREATE TABLE accounts (id serial primary key);
+INSERT INTO accounts DEFAULT VALUES;

@@ -1,0 +1,3 @@
+#!/bin/sh
+systemctl stop postgresql
+rm -rf /var/lib/postgresql

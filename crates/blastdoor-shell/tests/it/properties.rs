@@ -1,0 +1,125 @@
+//! Property tests: classification never panics and is deterministic, on arbitrary strings and
+//! on corpus commands mutated byte by byte.
+
+use proptest::prelude::*;
+
+use crate::support::{assess, corpus, files};
+
+fn shell_like() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "rm",
+        "-rf",
+        "/",
+        "~",
+        "$X",
+        "$(",
+        ")",
+        "`",
+        "'",
+        "\"",
+        "\\",
+        "|",
+        "||",
+        "&&",
+        ";",
+        "<<EOF\n",
+        "\nEOF\n",
+        "<<<",
+        ">",
+        ">>",
+        "<(",
+        "{",
+        "}",
+        "{a,b}",
+        "$'\\x72'",
+        "$IFS",
+        "bash",
+        "-c",
+        "eval",
+        "curl",
+        "-d",
+        "@-",
+        "@body.json",
+        "https://backboard.railway.com/graphql/v2",
+        "python3",
+        "-e",
+        "sudo",
+        "env",
+        "xargs",
+        "find",
+        "-exec",
+        "{}",
+        ";",
+        "+",
+        "ssh",
+        "h",
+        "kubectl",
+        "exec",
+        "--",
+        "psql",
+        "DROP TABLE x",
+        " ",
+        "\n",
+        "#",
+        "for",
+        "in",
+        "do",
+        "done",
+        "if",
+        "then",
+        "fi",
+        "case",
+        "esac",
+        "((",
+        "))",
+        "$((1+1))",
+        "${x:-y}",
+        "!",
+        "&",
+        "2>&1",
+        "*",
+        "?",
+        "[",
+    ]);
+    prop::collection::vec(pieces, 0..24).prop_map(|pieces| pieces.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn never_panics_and_is_deterministic_on_arbitrary_text(text in ".{0,200}") {
+        let files = files();
+        let first = assess(&text, &files);
+        let second = assess(&text, &files);
+        prop_assert_eq!(first, second);
+    }
+
+    #[test]
+    fn never_panics_and_is_deterministic_on_shell_like_text(text in shell_like()) {
+        let files = files();
+        let first = assess(&text, &files);
+        prop_assert!(!first.verdict.reasons.is_empty());
+        if first.operation.risk() == blastdoor_core::Risk::Unknown {
+            prop_assert_ne!(first.verdict.decision, blastdoor_core::Decision::Allow);
+        }
+        let second = assess(&text, &files);
+        prop_assert_eq!(first, second);
+    }
+
+    #[test]
+    fn mutated_corpus_commands_never_panic(index in any::<prop::sample::Index>(), position in any::<prop::sample::Index>(), byte in any::<u8>(), delete in any::<bool>()) {
+        let cases = corpus();
+        let case = index.get(&cases);
+        let mut bytes = case.command.clone().into_bytes();
+        if !bytes.is_empty() {
+            let at = position.index(bytes.len());
+            if delete { bytes.remove(at); } else { bytes.insert(at, byte); }
+        }
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let files = files();
+        let first = assess(&text, &files);
+        let second = assess(&text, &files);
+        prop_assert_eq!(first, second);
+    }
+}
