@@ -1,7 +1,7 @@
 //! Benchmark (`harness = false`): token decision cost and scan throughput. Prints figures; asserts
 //! nothing about time. Run with
 //! `cargo bench -p blastdoor-broker --bench broker` (`BENCH_SCAN_MB` sets the tree size, 200 by
-//! default). See docs/benchmarks-broker.md for recorded figures.
+//! default). See docs/benchmarks.md for recorded figures.
 
 #![allow(
     clippy::unwrap_used,

@@ -9,7 +9,9 @@ pub enum CoreError {
         value: String,
         why: &'static str,
     },
-    #[error("unknown risk class `{0}` (expected read, write, destroy, execute, escalate or unknown)")]
+    #[error(
+        "unknown risk class `{0}` (expected read, write, destroy, execute, escalate or unknown)"
+    )]
     UnknownRisk(String),
     #[error("a hold needs at least one approver")]
     ZeroApprovers,

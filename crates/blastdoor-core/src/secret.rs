@@ -102,7 +102,11 @@ const SENSITIVE_KEY_PARTS: &[&str] = &[
 ];
 
 fn is_separator(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '"' | '\'' | '`' | ',' | ';' | '(' | ')' | '{' | '}' | '[' | ']' | '<' | '>')
+    c.is_whitespace()
+        || matches!(
+            c,
+            '"' | '\'' | '`' | ',' | ';' | '(' | ')' | '{' | '}' | '[' | ']' | '<' | '>'
+        )
 }
 
 fn is_sensitive_key(key: &str) -> bool {
@@ -137,7 +141,10 @@ pub fn redact_known_secrets(text: &str) -> String {
         if word.is_empty() {
             continue;
         }
-        let is_scheme = matches!(word.to_ascii_lowercase().as_str(), "bearer" | "basic" | "token");
+        let is_scheme = matches!(
+            word.to_ascii_lowercase().as_str(),
+            "bearer" | "basic" | "token"
+        );
         if redact_next && !matches!(word, ":" | "=") && !is_scheme {
             out.push_str(REDACTED);
             redact_next = false;
@@ -211,7 +218,9 @@ fn redact_query_values(word: &str) -> Option<String> {
 fn redact_url_password(word: &str) -> Option<String> {
     let scheme_end = word.find("://")? + 3;
     let authority_and_rest = word.get(scheme_end..)?;
-    let authority_end = authority_and_rest.find('/').unwrap_or(authority_and_rest.len());
+    let authority_end = authority_and_rest
+        .find('/')
+        .unwrap_or(authority_and_rest.len());
     let authority = authority_and_rest.get(..authority_end)?;
     let at = authority.rfind('@')?;
     let userinfo = authority.get(..at)?;
@@ -251,27 +260,48 @@ mod tests {
             "curl -H \"Project-Access-Token: 7f1e2d\" u",
             "curl -H \"Project-Access-Token: [redacted]\" u",
         );
-        check("RAILWAY_TOKEN=abc123 railway up", "RAILWAY_TOKEN=[redacted] railway up");
-        check("psql postgres://app:s3cret@db:5432/x", "psql postgres://app:[redacted]@db:5432/x");
-        check("{\"password\": \"hunter2\"}", "{\"password\": \"[redacted]\"}");
+        check(
+            "RAILWAY_TOKEN=abc123 railway up",
+            "RAILWAY_TOKEN=[redacted] railway up",
+        );
+        check(
+            "psql postgres://app:s3cret@db:5432/x",
+            "psql postgres://app:[redacted]@db:5432/x",
+        );
+        check(
+            "{\"password\": \"hunter2\"}",
+            "{\"password\": \"[redacted]\"}",
+        );
         check("{\"token\":\"abcdef\"}", "{\"token\":\"[redacted]\"}");
         check("push with ghp_0123456789abcdefghij", "push with [redacted]");
         check("aws AKIAABCDEFGHIJKLMNOP", "aws [redacted]");
-        check("--password=pw1 --user=bob", "--password=[redacted] --user=bob");
+        check(
+            "--password=pw1 --user=bob",
+            "--password=[redacted] --user=bob",
+        );
         check(
             "curl https://api.x/v1?access_token=abc123&page=2",
             "curl https://api.x/v1?access_token=[redacted]&page=2",
         );
-        check("wget https://x/?t=ghp_0123456789abcdefghij", "wget https://x/?t=[redacted]");
+        check(
+            "wget https://x/?t=ghp_0123456789abcdefghij",
+            "wget https://x/?t=[redacted]",
+        );
         check("https://u:pw@h/?key=1", "https://u:[redacted]@h/?key=1");
     }
 
     #[test]
     fn leaves_ordinary_text_alone() {
         check("rm -rf target/", "rm -rf target/");
-        check("git commit -m 'fix: tokenizer'", "git commit -m 'fix: tokenizer'");
+        check(
+            "git commit -m 'fix: tokenizer'",
+            "git commit -m 'fix: tokenizer'",
+        );
         check("https://example.com/a:b@c", "https://example.com/a:b@c");
         check("", "");
-        check("mutation { volumeDelete(volumeId: \"v\") }", "mutation { volumeDelete(volumeId: \"v\") }");
+        check(
+            "mutation { volumeDelete(volumeId: \"v\") }",
+            "mutation { volumeDelete(volumeId: \"v\") }",
+        );
     }
 }

@@ -191,12 +191,19 @@ mod tests {
     fn a_target_with_no_resolved_environment_may_touch_production() {
         let target = Target::new("volume", "vol-1", vec![]);
         assert!(target.may_touch_production());
-        let staging = Target::new("volume", "vol-1", vec![Environment::parse("staging").unwrap()]);
+        let staging = Target::new(
+            "volume",
+            "vol-1",
+            vec![Environment::parse("staging").unwrap()],
+        );
         assert!(!staging.may_touch_production());
         let both = Target::new(
             "volume",
             "vol-1",
-            vec![Environment::parse("staging").unwrap(), Environment::production()],
+            vec![
+                Environment::parse("staging").unwrap(),
+                Environment::production(),
+            ],
         );
         assert!(both.may_touch_production());
     }

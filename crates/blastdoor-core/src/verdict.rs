@@ -146,8 +146,14 @@ mod tests {
         let allow = Verdict::allow(vec![reason("a")]);
         let hold = Verdict::hold(1, vec![reason("h")]);
         let deny = Verdict::deny(vec![reason("d")]);
-        assert_eq!(allow.clone().strictest(hold.clone()).decision, hold.decision);
-        assert_eq!(hold.clone().strictest(deny.clone()).decision, Decision::Deny);
+        assert_eq!(
+            allow.clone().strictest(hold.clone()).decision,
+            hold.decision
+        );
+        assert_eq!(
+            hold.clone().strictest(deny.clone()).decision,
+            Decision::Deny
+        );
         assert_eq!(deny.strictest(allow).decision, Decision::Deny);
     }
 

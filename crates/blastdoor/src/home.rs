@@ -14,7 +14,9 @@ impl Home {
     /// `$BLASTDOOR_HOME`, or `~/.blastdoor` when it is unset or empty.
     pub fn from_env() -> anyhow::Result<Home> {
         match std::env::var_os("BLASTDOOR_HOME") {
-            Some(path) if !path.is_empty() => Ok(Home { root: PathBuf::from(path) }),
+            Some(path) if !path.is_empty() => Ok(Home {
+                root: PathBuf::from(path),
+            }),
             _ => {
                 let home = std::env::var_os("HOME")
                     .filter(|home| !home.is_empty())

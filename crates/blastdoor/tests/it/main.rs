@@ -13,6 +13,7 @@ mod support;
 
 mod approvals;
 mod audit;
+mod browser;
 mod check;
 mod hook;
 mod init;

@@ -22,7 +22,11 @@ impl TestHome {
     pub fn initialised() -> TestHome {
         let home = TestHome::empty();
         let output = home.run(&["init"]);
-        assert!(output.status.success(), "init failed: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "init failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         home
     }
 
