@@ -127,9 +127,29 @@ fn has_secret_prefix(word: &str) -> bool {
 ///
 /// This is a second line of defence. The first is that credentials travel as [`Secret`].
 pub fn redact_known_secrets(text: &str) -> String {
+    // Text that was redacted before keeps its markers as they are, so that redacting twice
+    // (a layer, then the ledger) gives the same text as redacting once.
+    text.split(REDACTED)
+        .map(redact_segment)
+        .collect::<Vec<_>>()
+        .join(REDACTED)
+}
+
+/// What a word says about the word after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// Nothing.
+    Plain,
+    /// The next word is a credential (`Bearer`, `password:`, `token =`).
+    Secret,
+    /// A bare key whose name says secret (`"token"` in JSON): a credential follows only if the
+    /// next word is `:` or `=`.
+    KeyWithoutSeparator,
+}
+
+fn redact_segment(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    // Set when the previous word announced that the next one is a credential.
-    let mut redact_next = false;
+    let mut next = Next::Plain;
     let mut rest = text;
     while !rest.is_empty() {
         let separator_len = rest.find(|c: char| !is_separator(c)).unwrap_or(rest.len());
@@ -141,37 +161,50 @@ pub fn redact_known_secrets(text: &str) -> String {
         if word.is_empty() {
             continue;
         }
+        let is_separator_word = matches!(word, ":" | "=");
         let is_scheme = matches!(
             word.to_ascii_lowercase().as_str(),
             "bearer" | "basic" | "token"
         );
-        if redact_next && !matches!(word, ":" | "=") && !is_scheme {
-            out.push_str(REDACTED);
-            redact_next = false;
-            continue;
-        }
-        let (redacted, announces_secret) = redact_word(word);
-        out.push_str(&redacted);
-        redact_next = redact_next || announces_secret;
+        next = match next {
+            // `Authorization: Bearer X`, `Authorization: token X`: the scheme stays visible.
+            Next::Secret if is_separator_word || is_scheme => {
+                out.push_str(word);
+                Next::Secret
+            }
+            Next::Secret => {
+                out.push_str(REDACTED);
+                Next::Plain
+            }
+            Next::KeyWithoutSeparator if is_separator_word => {
+                out.push_str(word);
+                Next::Secret
+            }
+            Next::KeyWithoutSeparator | Next::Plain => {
+                let (redacted, announces) = redact_word(word);
+                out.push_str(&redacted);
+                announces
+            }
+        };
     }
     out
 }
 
-/// Redacts one word; the flag says the next word is a credential (`Bearer`, `password:`).
-fn redact_word(word: &str) -> (String, bool) {
+/// Redacts one word, and says what it announces about the next one.
+fn redact_word(word: &str) -> (String, Next) {
     let lower = word.to_ascii_lowercase();
-    if matches!(lower.as_str(), "bearer" | "basic" | "token") {
-        return (word.to_owned(), true);
+    if matches!(lower.as_str(), "bearer" | "basic") {
+        return (word.to_owned(), Next::Secret);
     }
     if has_secret_prefix(word) {
-        return (REDACTED.to_owned(), false);
+        return (REDACTED.to_owned(), Next::Plain);
     }
     if let Some(redacted) = redact_url_password(word) {
         let redacted = redact_query_values(&redacted).unwrap_or(redacted);
-        return (redacted, false);
+        return (redacted, Next::Plain);
     }
     if let Some(redacted) = redact_query_values(word) {
-        return (redacted, false);
+        return (redacted, Next::Plain);
     }
     // `KEY=value`, `KEY:value`, `--password=value`, or a bare `KEY:` / `KEY=`.
     if let Some(split) = word.find(['=', ':']) {
@@ -179,19 +212,22 @@ fn redact_word(word: &str) -> (String, bool) {
         let value = value_with_separator.get(1..).unwrap_or_default();
         if is_sensitive_key(key) {
             if value.is_empty() {
-                return (word.to_owned(), true);
+                return (word.to_owned(), Next::Secret);
             }
             let separator = value_with_separator.get(..1).unwrap_or_default();
-            return (format!("{key}{separator}{REDACTED}"), false);
+            return (format!("{key}{separator}{REDACTED}"), Next::Plain);
         }
         if has_secret_prefix(value) {
             let separator = value_with_separator.get(..1).unwrap_or_default();
-            return (format!("{key}{separator}{REDACTED}"), false);
+            return (format!("{key}{separator}{REDACTED}"), Next::Plain);
         }
-        return (word.to_owned(), false);
+        return (word.to_owned(), Next::Plain);
     }
-    // A bare key followed by a separate `:`/`=` word, as in JSON (`"token": "..."`).
-    (word.to_owned(), is_sensitive_key(word) && word.len() > 3)
+    // A bare key that a separate `:`/`=` word may follow, as in JSON (`"token": "..."`).
+    if is_sensitive_key(word) && word.len() > 3 {
+        return (word.to_owned(), Next::KeyWithoutSeparator);
+    }
+    (word.to_owned(), Next::Plain)
 }
 
 /// `...?access_token=X&b=Y` → `...?access_token=[redacted]&b=Y`: query parameters whose name
@@ -288,6 +324,40 @@ mod tests {
             "wget https://x/?t=[redacted]",
         );
         check("https://u:pw@h/?key=1", "https://u:[redacted]@h/?key=1");
+    }
+
+    #[test]
+    fn redacting_twice_changes_nothing_more() {
+        for text in [
+            "curl -H 'Authorization: Bearer abc.def-123' https://x",
+            "{\"password\": \"hunter2\"}",
+            "psql postgres://app:s3cret@db:5432/x",
+        ] {
+            let once = redact_known_secrets(text);
+            assert_eq!(redact_known_secrets(&once), once);
+        }
+        check("Bearer [redacted] and more", "Bearer [redacted] and more");
+    }
+
+    #[test]
+    fn prose_about_credentials_is_not_redacted() {
+        check(
+            "do not look for other credentials, scripts, API calls or tools",
+            "do not look for other credentials, scripts, API calls or tools",
+        );
+        check(
+            "through the gateway with a capability token, where destroys are held",
+            "through the gateway with a capability token, where destroys are held",
+        );
+        check(
+            "an environment file with secrets. This will not be allowed",
+            "an environment file with secrets. This will not be allowed",
+        );
+        check(
+            "Authorization: token ghp_abc",
+            "Authorization: token [redacted]",
+        );
+        check("{\"api_key\" = \"k1\"}", "{\"api_key\" = \"[redacted]\"}");
     }
 
     #[test]
