@@ -65,6 +65,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    if let Some(harness) = hook_fast_path() {
+        return cmd::hook::run(cmd::hook::HookArgs::new(harness));
+    }
     let cli = Cli::parse();
     // The hook answers on stdout in its harness's format whatever happens, so it runs before
     // any logging set-up and turns every failure into a deny itself.
@@ -101,6 +104,19 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `blastdoor hook HARNESS` exactly: the harness, without building clap's whole command tree.
+/// The hook runs once per agent tool call and process start-up is its whole budget; anything
+/// else (help, a typo) goes through clap as usual.
+fn hook_fast_path() -> Option<cmd::hook::HarnessArg> {
+    use clap::ValueEnum as _;
+    let mut args = std::env::args_os().skip(1);
+    let (command, harness) = (args.next()?, args.next()?);
+    if command != "hook" || args.next().is_some() {
+        return None;
+    }
+    cmd::hook::HarnessArg::from_str(harness.to_str()?, false).ok()
 }
 
 /// Logs go to stderr; `BLASTDOOR_LOG=debug` (or `trace`, `info`, `warn`, `error`) sets the level.

@@ -41,6 +41,13 @@ pub struct HookArgs {
     harness: HarnessArg,
 }
 
+impl HookArgs {
+    /// The arguments of `blastdoor hook HARNESS`, for the fast path that skips clap.
+    pub fn new(harness: HarnessArg) -> HookArgs {
+        HookArgs { harness }
+    }
+}
+
 /// The harnesses `blastdoor hook` and `blastdoor install` speak to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum HarnessArg {
@@ -328,6 +335,9 @@ fn resolve_hold(
                 approvals_required,
                 ttl_secs: blastdoor_approval::DEFAULT_HOLD_TTL_SECS,
                 not_before: None,
+                // The cooling-off window is the gateway's ([approvals] cooling_off): a held
+                // shell command runs as soon as it is approved.
+                cooling_off_secs: 0,
             };
             match store.create(new, now) {
                 Ok(hold) => hold.id,
