@@ -49,6 +49,7 @@ fn main() {
         approvals_required: NonZeroU8::MIN,
         ttl_secs: 1_000_000,
         not_before: None,
+        cooling_off_secs: 0,
     };
     const N: u32 = 200;
 

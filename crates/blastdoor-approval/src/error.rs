@@ -50,6 +50,8 @@ pub enum ApprovalError {
     },
     #[error("a hold needs an expiry after its creation time")]
     BadExpiry,
+    #[error("a hold's cooling-off window cannot be negative")]
+    BadCoolingOff,
     #[error("a denial needs a reason")]
     MissingReason,
 
@@ -112,6 +114,7 @@ impl ApprovalError {
             ApprovalError::AlreadyApprovedBy { .. } => "already_approved_by",
             ApprovalError::IllegalTransition { .. } => "illegal_transition",
             ApprovalError::BadExpiry => "bad_expiry",
+            ApprovalError::BadCoolingOff => "bad_cooling_off",
             ApprovalError::MissingReason => "missing_reason",
             ApprovalError::InvalidCode => "invalid_code",
             ApprovalError::LockedOut { .. } => "approver_locked_out",

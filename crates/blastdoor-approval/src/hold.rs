@@ -122,8 +122,11 @@ pub struct NewHold {
     /// How long the hold may wait for approval and execution, in seconds (the default is
     /// [`crate::DEFAULT_HOLD_TTL_SECS`]).
     pub ttl_secs: i64,
-    /// Earliest unix time an approved hold may run (the cooling-off window); `None`: at once.
+    /// Earliest unix time an approved hold may run, fixed in advance; `None`: no such limit.
     pub not_before: Option<i64>,
+    /// The cooling-off window, in seconds: once the last approval needed lands, the hold may
+    /// run only this long after it (its `not_before` is set then). 0: at once.
+    pub cooling_off_secs: i64,
 }
 
 /// A stored, canonicalised operation waiting for (or past) human approval.
@@ -134,7 +137,13 @@ pub struct Hold {
     pub state: HoldState,
     pub created_at: i64,
     pub expires_at: i64,
+    /// Earliest unix time it may run: set when the last approval lands, for a hold with a
+    /// cooling-off window (or fixed at creation).
     pub not_before: Option<i64>,
+    /// The cooling-off window it was created with, in seconds (0: none; holds stored before
+    /// the window was recorded read as 0).
+    #[serde(default)]
+    pub cooling_off_secs: i64,
     pub request: CanonicalRequest,
     pub digest: Digest,
     pub kind: OperationKind,
@@ -176,6 +185,9 @@ impl Hold {
         if new.ttl_secs <= 0 {
             return Err(ApprovalError::BadExpiry);
         }
+        if new.cooling_off_secs < 0 {
+            return Err(ApprovalError::BadCoolingOff);
+        }
         let summary = match new.summary {
             Some(summary) if !summary.trim().is_empty() => summary,
             _ => crate::plain_summary(new.risk, &new.targets, &new.description),
@@ -186,6 +198,7 @@ impl Hold {
             created_at: now,
             expires_at: now.saturating_add(new.ttl_secs),
             not_before: new.not_before,
+            cooling_off_secs: new.cooling_off_secs,
             digest: new.request.digest(),
             request: new.request,
             kind: new.kind,
@@ -259,6 +272,10 @@ impl Hold {
         let given = self.approvals.len();
         if given >= usize::from(self.approvals_required) {
             self.state = HoldState::Approved;
+            if self.cooling_off_secs > 0 {
+                let opens_at = now.saturating_add(self.cooling_off_secs);
+                self.not_before = Some(self.not_before.map_or(opens_at, |at| at.max(opens_at)));
+            }
             Ok(ApprovalProgress::Approved)
         } else {
             Ok(ApprovalProgress::StillPending {
@@ -393,7 +410,11 @@ mod tests {
     }
 
     fn hold(required: u8) -> Hold {
-        let new = NewHold {
+        Hold::new(HoldId::new("hold_test").unwrap(), new_hold(required), T0).unwrap()
+    }
+
+    fn new_hold(required: u8) -> NewHold {
+        NewHold {
             request: request(r#"{"query":"mutation { volumeDelete(volumeId: \"v1\") }"}"#),
             kind: OperationKind::Graphql,
             risk: Risk::Destroy,
@@ -412,8 +433,8 @@ mod tests {
             approvals_required: NonZeroU8::new(required).unwrap(),
             ttl_secs: 3600,
             not_before: None,
-        };
-        Hold::new(HoldId::new("hold_test").unwrap(), new, T0).unwrap()
+            cooling_off_secs: 0,
+        }
     }
 
     /// A hold in `state`, reached through legal transitions.
@@ -558,6 +579,45 @@ mod tests {
             Err(ApprovalError::CoolingOff { opens_at, .. }) if opens_at == T0 + 600
         ));
         approved.claim(&digest, T0 + 600).unwrap();
+    }
+
+    #[test]
+    fn the_last_approval_opens_the_cooling_off_window() {
+        let mut hold = hold(2);
+        hold.cooling_off_secs = 600;
+        hold.approve("alice", T0 + 10).unwrap();
+        assert_eq!(hold.not_before, None, "still pending: no window yet");
+        hold.approve("bob", T0 + 50).unwrap();
+        assert_eq!(hold.not_before, Some(T0 + 650));
+        let digest = hold.digest;
+        assert!(matches!(
+            hold.claim(&digest, T0 + 649),
+            Err(ApprovalError::CoolingOff { opens_at, .. }) if opens_at == T0 + 650
+        ));
+        // Cancelling inside the window works, and then it can never run.
+        let mut cancelled = hold.clone();
+        cancelled.cancel(T0 + 100).unwrap();
+        assert!(matches!(
+            cancelled.claim(&digest, T0 + 700),
+            Err(ApprovalError::Cancelled { .. })
+        ));
+        hold.claim(&digest, T0 + 650).unwrap();
+        // A window of 0 sets nothing.
+        let mut at_once = in_state(HoldState::Approved);
+        assert_eq!(at_once.not_before, None);
+        at_once.claim(&digest, T0).unwrap();
+    }
+
+    #[test]
+    fn a_negative_cooling_off_is_refused() {
+        let new = NewHold {
+            cooling_off_secs: -1,
+            ..new_hold(1)
+        };
+        assert!(matches!(
+            Hold::new(HoldId::new("hold_neg").unwrap(), new, T0),
+            Err(ApprovalError::BadCoolingOff)
+        ));
     }
 
     #[test]

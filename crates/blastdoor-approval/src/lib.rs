@@ -47,11 +47,11 @@ pub use error::ApprovalError;
 pub use hold::{
     Approval, ApprovalProgress, ClaimedHold, Denial, ExecutionOutcome, Hold, HoldState, NewHold,
 };
+pub use redact::{body_is_text, redact_json, redacted_body_text, redacted_request_json};
 pub use store::{
     APPROVER_SECRETS_FILE, ApprovalLog, DEFAULT_HOLD_TTL_SECS, FROZEN_MARKER_FILE, HoldStore,
     STATE_FILE, StorePaths, new_hold_id,
 };
-pub use redact::{body_is_text, redact_json, redacted_body_text, redacted_request_json};
 pub use summary::plain_summary;
 
 #[cfg(test)]

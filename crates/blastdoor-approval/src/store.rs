@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS holds (
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
     not_before INTEGER,
+    cooling_off_secs INTEGER NOT NULL DEFAULT 0,
     digest TEXT NOT NULL,
     hold_json TEXT NOT NULL
 );
@@ -143,14 +144,15 @@ impl HoldStore {
         let mut connection = self.lock()?;
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         transaction.execute(
-            "INSERT INTO holds (id, state, created_at, expires_at, not_before, digest, hold_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO holds (id, state, created_at, expires_at, not_before, cooling_off_secs, digest, hold_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 hold.id.as_str(),
                 hold.state.as_str(),
                 hold.created_at,
                 hold.expires_at,
                 hold.not_before,
+                hold.cooling_off_secs,
                 hold.digest.to_hex(),
                 encode(&hold)?,
             ],
@@ -503,7 +505,45 @@ fn connect(path: &Path) -> Result<Connection, ApprovalError> {
     if !exists {
         connection.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} COMMIT;"))?;
     }
+    migrate(&connection)?;
     Ok(connection)
+}
+
+/// Brings a database created by an earlier version up to [`SCHEMA`]: adds the
+/// `cooling_off_secs` column if missing (its holds read as having no window).
+fn migrate(connection: &Connection) -> Result<(), ApprovalError> {
+    let has_column = |connection: &Connection| -> Result<bool, ApprovalError> {
+        Ok(connection
+            .query_row(
+                "SELECT 1 FROM pragma_table_info('holds') WHERE name = 'cooling_off_secs'",
+                [],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    };
+    if has_column(connection)? {
+        return Ok(());
+    }
+    // Another process may be migrating at the same moment: check again under the write lock.
+    connection.execute_batch("BEGIN IMMEDIATE")?;
+    let result = if has_column(connection)? {
+        Ok(())
+    } else {
+        connection
+            .execute_batch(
+                "ALTER TABLE holds ADD COLUMN cooling_off_secs INTEGER NOT NULL DEFAULT 0",
+            )
+            .map_err(ApprovalError::from)
+    };
+    match result {
+        Ok(()) => connection.execute_batch("COMMIT")?,
+        Err(error) => {
+            let _rolled_back = connection.execute_batch("ROLLBACK");
+            return Err(error);
+        }
+    }
+    Ok(())
 }
 
 /// Creates the database file 0600 before SQLite does (its -wal and -shm copy the mode).
@@ -562,7 +602,7 @@ fn write(
     digest: Option<&Digest>,
 ) -> Result<(), ApprovalError> {
     let changed = transaction.execute(
-        "UPDATE holds SET state = ?1, hold_json = ?2
+        "UPDATE holds SET state = ?1, hold_json = ?2, not_before = ?6
          WHERE id = ?3 AND state = ?4 AND (?5 IS NULL OR digest = ?5)",
         params![
             hold.state.as_str(),
@@ -570,6 +610,7 @@ fn write(
             hold.id.as_str(),
             read_state.as_str(),
             digest.map(Digest::to_hex),
+            hold.not_before,
         ],
     )?;
     if changed == 1 {

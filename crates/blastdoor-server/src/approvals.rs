@@ -112,23 +112,26 @@ fn rule(code: &str) -> RuleId {
         .unwrap_or_else(|_| crate::guard::fallback_rule())
 }
 
-/// When an approved hold may run: for a destroy that may touch production, the last approval's
-/// time plus the cooling-off window (`None`: at once, or the window is off).
-pub(crate) fn cooling_off_opens_at(hold: &Hold, cooling_off: Duration) -> Option<i64> {
-    if cooling_off.is_zero() || hold.risk != Risk::Destroy {
-        return None;
+/// The cooling-off window a new hold is created with, in seconds: the whole window for a
+/// destroy that may touch production (a target in an unknown environment, or no resolved
+/// target, counts as production), otherwise 0. The store opens it when the last approval
+/// lands (`not_before`), so `blastdoor holds` and the UI can show when the hold may run.
+pub(crate) fn cooling_off_secs_for(
+    risk: Risk,
+    targets: &[blastdoor_core::Target],
+    cooling_off: Duration,
+) -> i64 {
+    if cooling_off.is_zero() || risk != Risk::Destroy {
+        return 0;
     }
-    if !hold
-        .targets
-        .iter()
-        .any(blastdoor_core::Target::may_touch_production)
-        && !hold.targets.is_empty()
+    if !targets.is_empty()
+        && !targets
+            .iter()
+            .any(blastdoor_core::Target::may_touch_production)
     {
-        return None;
+        return 0;
     }
-    let approved_at = hold.approvals.iter().map(|approval| approval.at).max()?;
-    let window = i64::try_from(cooling_off.as_secs()).unwrap_or(i64::MAX);
-    Some(approved_at.saturating_add(window))
+    i64::try_from(cooling_off.as_secs()).unwrap_or(i64::MAX)
 }
 
 /// The `[[protect]]` entries that cover the targets of a destroy, and the targets that have
@@ -494,12 +497,21 @@ mod cooling_off_tests {
 
     use super::*;
 
+    const WINDOW: Duration = Duration::from_secs(600);
+
+    fn targets(environment: Environment) -> Vec<Target> {
+        vec![Target::new("volume", "vol-1", vec![environment])]
+    }
+
+    /// A hold created as the gateway creates it, approved at each of `approved_at`.
     fn approved(risk: Risk, environment: Environment, approved_at: &[i64]) -> Hold {
+        let targets = targets(environment);
         let new = NewHold {
             request: CanonicalRequest::new(Layer::Gateway, "POST", "railway", "/graphql/v2", b"{}"),
             kind: OperationKind::Graphql,
             risk,
-            targets: vec![Target::new("volume", "vol-1", vec![environment])],
+            cooling_off_secs: cooling_off_secs_for(risk, &targets, WINDOW),
+            targets,
             description: "volumeDelete".to_owned(),
             summary: None,
             agent: None,
@@ -519,20 +531,39 @@ mod cooling_off_tests {
     }
 
     #[test]
+    fn only_destroys_that_may_touch_production_get_the_window() {
+        let production = targets(Environment::production());
+        assert_eq!(
+            cooling_off_secs_for(Risk::Destroy, &production, WINDOW),
+            600
+        );
+        // Unknown environments, and no resolved target, are never production-safe.
+        let unknown = targets(Environment::Unknown);
+        assert_eq!(cooling_off_secs_for(Risk::Destroy, &unknown, WINDOW), 600);
+        assert_eq!(cooling_off_secs_for(Risk::Destroy, &[], WINDOW), 600);
+        assert_eq!(
+            cooling_off_secs_for(Risk::Destroy, &production, Duration::ZERO),
+            0
+        );
+        let staging = targets(Environment::parse("staging").unwrap());
+        assert_eq!(cooling_off_secs_for(Risk::Destroy, &staging, WINDOW), 0);
+        assert_eq!(cooling_off_secs_for(Risk::Write, &production, WINDOW), 0);
+    }
+
+    #[test]
     fn the_window_opens_after_the_last_approval_of_a_production_destroy() {
-        let window = Duration::from_secs(600);
         let hold = approved(Risk::Destroy, Environment::production(), &[110, 150]);
-        assert_eq!(cooling_off_opens_at(&hold, window), Some(750));
-        // Unknown environments are never production-safe.
+        assert_eq!(hold.not_before, Some(750));
         let hold = approved(Risk::Destroy, Environment::Unknown, &[110, 150]);
-        assert_eq!(cooling_off_opens_at(&hold, window), Some(750));
-        assert_eq!(cooling_off_opens_at(&hold, Duration::ZERO), None);
+        assert_eq!(hold.not_before, Some(750));
         let staging = Environment::parse("staging").unwrap();
         assert_eq!(
-            cooling_off_opens_at(&approved(Risk::Destroy, staging, &[110, 150]), window),
+            approved(Risk::Destroy, staging, &[110, 150]).not_before,
             None
         );
-        let write = approved(Risk::Write, Environment::production(), &[110, 150]);
-        assert_eq!(cooling_off_opens_at(&write, window), None);
+        assert_eq!(
+            approved(Risk::Write, Environment::production(), &[110, 150]).not_before,
+            None
+        );
     }
 }

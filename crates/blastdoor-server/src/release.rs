@@ -17,7 +17,7 @@ use blastdoor_core::{
 use blastdoor_gateway::{ForwardPlan, GatewayError, InboundRequest, Outcome, Refusal};
 
 use crate::approvals::{
-    TakenSnapshot, blocking, cooling_off_opens_at, protection_plan, refusal_for, refuse_resend,
+    TakenSnapshot, blocking, cooling_off_secs_for, protection_plan, refusal_for, refuse_resend,
 };
 use crate::guard::{GuardPipeline, Receipt, UpstreamGuard, now_unix, rule};
 
@@ -68,6 +68,8 @@ impl GuardPipeline {
                 .unwrap_or(i64::MAX)
                 .max(1),
             not_before: None,
+            // Opened by the store when the last approval lands (`not_before`).
+            cooling_off_secs: cooling_off_secs_for(risk, targets, self.approvals.cooling_off),
         };
         let store = Arc::clone(&self.holds);
         let now = i64::try_from(now_secs).unwrap_or(i64::MAX);
@@ -147,9 +149,7 @@ impl GuardPipeline {
                     hold_id,
                 )?);
             }
-            if let Some(opens_at) = cooling_off_opens_at(&hold, self.approvals.cooling_off)
-                && now < opens_at
-            {
+            if let Some(opens_at) = hold.not_before.filter(|opens_at| now < *opens_at) {
                 return refuse(refusal_for(
                     &blastdoor_approval::ApprovalError::CoolingOff {
                         id: hold.id.clone(),

@@ -152,6 +152,7 @@ mod tests {
             approvals_required: NonZeroU8::new(2).unwrap(),
             ttl_secs: 3600,
             not_before: None,
+            cooling_off_secs: 0,
         };
         Hold::new(HoldId::new("hold_0123").unwrap(), new, 1_800_000_000).unwrap()
     }

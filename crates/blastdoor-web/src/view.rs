@@ -252,12 +252,18 @@ fn outcome(hold: &Hold) -> String {
         );
     }
     if let Some(outcome) = &hold.outcome {
+        // The summary says what happened in words (the gateway writes "the upstream answered
+        // 200"); the bare status is the fallback when there is none.
+        let what_happened = if outcome.summary.trim().is_empty() {
+            format!("the upstream answered {}", outcome.status)
+        } else {
+            outcome.summary.clone()
+        };
         let _ = write!(
             out,
-            "<p class=\"notice\">Executed at {}: the upstream answered {} — {}</p>",
+            "<p class=\"notice\">Executed at {}: {}</p>",
             escape(&time::utc(outcome.at)),
-            outcome.status,
-            escape(&outcome.summary)
+            escape(&what_happened)
         );
     }
     if let Some(cancelled) = hold.cancelled_at {
@@ -564,4 +570,65 @@ pub fn decisions(entries: &[Entry]) -> String {
     }
     out.push_str("</tbody></table>");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU8;
+
+    use blastdoor_approval::{CanonicalRequest, NewHold};
+    use blastdoor_core::{AgentName, HoldId, Layer, OperationKind, Risk, Target};
+
+    use super::*;
+
+    const T0: i64 = 1_800_000_000;
+
+    /// A production destroy created with a ten-minute cooling-off window, as the gateway does.
+    fn cooling_hold() -> Hold {
+        let new = NewHold {
+            request: CanonicalRequest::new(Layer::Gateway, "POST", "railway", "/graphql/v2", b"{}"),
+            kind: OperationKind::Graphql,
+            risk: Risk::Destroy,
+            targets: vec![Target::new(
+                "volume",
+                "pg-data",
+                vec![Environment::production()],
+            )],
+            description: "volumeDelete".to_owned(),
+            summary: None,
+            agent: Some(AgentName::new("claude").unwrap()),
+            token_id: None,
+            session: None,
+            task: None,
+            reasons: vec![],
+            approvals_required: NonZeroU8::MIN,
+            ttl_secs: 3600,
+            not_before: None,
+            cooling_off_secs: 600,
+        };
+        Hold::new(HoldId::new("hold_cool").unwrap(), new, T0).unwrap()
+    }
+
+    #[test]
+    fn the_last_approval_starts_a_visible_cooling_off_countdown() {
+        let mut hold = cooling_hold();
+        assert_eq!(state_now(&hold, T0 + 5), "pending");
+        hold.approve("alice", T0 + 10).unwrap();
+        assert_eq!(state_now(&hold, T0 + 20), "cooling off");
+        let (label, text) = deadline_label(&hold, T0 + 20);
+        assert_eq!(label, "Cooling off");
+        assert!(
+            text.contains(&format!("data-deadline=\"{}\"", T0 + 610)),
+            "{text}"
+        );
+        let viewer = Viewer {
+            approver: "bob",
+            csrf_token: "csrf",
+        };
+        let page = hold_detail(&hold, viewer, "", T0 + 20);
+        assert!(page.contains("Cooling off"), "{page}");
+        assert!(page.contains("blastdoor cancel"), "{page}");
+        // Once the window has passed it reads as plainly approved.
+        assert_eq!(state_now(&hold, T0 + 610), "approved");
+    }
 }

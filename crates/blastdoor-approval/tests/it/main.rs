@@ -120,6 +120,7 @@ fn new_hold(required: u8, ttl_secs: i64) -> NewHold {
         approvals_required: NonZeroU8::new(required).unwrap(),
         ttl_secs,
         not_before: None,
+        cooling_off_secs: 0,
     }
 }
 
@@ -514,6 +515,103 @@ fn cancelled_holds_never_run() {
         store.cancel("hold_nope", "operator", T0),
         Err(ApprovalError::UnknownHold(_))
     ));
+}
+
+#[test]
+fn the_last_approval_opens_the_cooling_off_window_and_it_is_stored() {
+    let fixture = Fixture::new();
+    let store = fixture.store();
+    let alice = Approver::enrol(&store, "alice");
+    let bob = Approver::enrol(&store, "bob");
+    let new = NewHold {
+        cooling_off_secs: 600,
+        ..new_hold(2, 3600)
+    };
+    let hold = store.create(new, T0).unwrap();
+    assert_eq!(hold.cooling_off_secs, 600);
+    assert_eq!(hold.not_before, None);
+    store
+        .approve(hold.id.as_str(), "alice", &alice.code(T0 + 10), T0 + 10)
+        .unwrap();
+    assert_eq!(store.hold(hold.id.as_str()).unwrap().not_before, None);
+    let (approved, progress) = store
+        .approve(hold.id.as_str(), "bob", &bob.code(T0 + 40), T0 + 40)
+        .unwrap();
+    assert_eq!(progress, ApprovalProgress::Approved);
+    assert_eq!(approved.not_before, Some(T0 + 640));
+    // Another process (a fresh connection) sees the window, in the record and the column.
+    drop(store);
+    let store = fixture.store();
+    let listed = store.holds(false).unwrap();
+    assert_eq!(listed[0].not_before, Some(T0 + 640));
+    let column: Option<i64> = rusqlite::Connection::open(fixture.home().join(STATE_FILE))
+        .unwrap()
+        .query_row(
+            "SELECT not_before FROM holds WHERE id = ?1",
+            [hold.id.as_str()],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(column, Some(T0 + 640));
+    assert!(matches!(
+        store.claim_for_execution(hold.id.as_str(), &hold.digest, T0 + 639),
+        Err(ApprovalError::CoolingOff { opens_at, .. }) if opens_at == T0 + 640
+    ));
+    store
+        .claim_for_execution(hold.id.as_str(), &hold.digest, T0 + 640)
+        .unwrap();
+}
+
+#[test]
+fn a_hold_in_its_cooling_off_window_can_be_cancelled() {
+    let fixture = Fixture::new();
+    let store = fixture.store();
+    let alice = Approver::enrol(&store, "alice");
+    let new = NewHold {
+        cooling_off_secs: 600,
+        ..new_hold(1, 3600)
+    };
+    let hold = store.create(new, T0).unwrap();
+    store
+        .approve(hold.id.as_str(), "alice", &alice.code(T0), T0)
+        .unwrap();
+    let cancelled = store.cancel(hold.id.as_str(), "operator", T0 + 5).unwrap();
+    assert_eq!(cancelled.state, HoldState::Cancelled);
+    assert!(matches!(
+        store.claim_for_execution(hold.id.as_str(), &hold.digest, T0 + 601),
+        Err(ApprovalError::Cancelled { .. })
+    ));
+}
+
+#[test]
+fn a_state_database_from_before_the_cooling_off_column_still_opens() {
+    let fixture = Fixture::new();
+    let old = {
+        let store = fixture.store();
+        store.create(new_hold(1, 3600), T0).unwrap()
+    };
+    // Make it look like an earlier version's: no column, no field in the record.
+    let connection = rusqlite::Connection::open(fixture.home().join(STATE_FILE)).unwrap();
+    connection
+        .execute_batch(
+            "ALTER TABLE holds DROP COLUMN cooling_off_secs;
+             UPDATE holds SET hold_json = json_remove(hold_json, '$.cooling_off_secs');",
+        )
+        .unwrap();
+    drop(connection);
+    let store = fixture.store();
+    let read = store.hold(old.id.as_str()).unwrap();
+    assert_eq!(read.cooling_off_secs, 0);
+    assert_eq!(read.digest, old.digest);
+    let new = NewHold {
+        cooling_off_secs: 60,
+        ..new_hold(1, 3600)
+    };
+    let hold = store.create(new, T0).unwrap();
+    assert_eq!(store.hold(hold.id.as_str()).unwrap().cooling_off_secs, 60);
+    // Opening it again (the column now there) changes nothing.
+    drop(store);
+    assert_eq!(fixture.store().holds(false).unwrap().len(), 2);
 }
 
 #[test]

@@ -169,6 +169,7 @@ pub fn incident_hold() -> NewHold {
         approvals_required: NonZeroU8::new(2).unwrap(),
         ttl_secs: 3600,
         not_before: None,
+        cooling_off_secs: 0,
     }
 }
 

@@ -376,10 +376,29 @@ fn hold_text(hold: &Hold, now: i64) -> String {
         hold.approvals_required
     ));
     text.push_str(&format!("  {}\n", hold.summary));
-    if let Some(opens_at) = hold.not_before.filter(|opens_at| *opens_at > now) {
+    let live = !hold.state.is_final() && !hold.is_due_to_expire(now);
+    match hold.not_before.filter(|opens_at| *opens_at > now) {
+        Some(opens_at) if live && hold.state == HoldState::Approved => {
+            text.push_str(&format!(
+                "  cooling off: approved — executable in {} (at {}); `blastdoor cancel {}` stops it\n",
+                duration_words(opens_at - now),
+                utc_clock(opens_at),
+                hold.id
+            ));
+        }
+        Some(opens_at) if live => {
+            text.push_str(&format!(
+                "  not before: {} (in {})\n",
+                utc_clock(opens_at),
+                duration_words(opens_at - now)
+            ));
+        }
+        _ => {}
+    }
+    if live && hold.state == HoldState::Pending && hold.cooling_off_secs > 0 {
         text.push_str(&format!(
-            "  cooling off: can run in {}\n",
-            duration_words(opens_at - now)
+            "  cooling off: executable {} after the last approval\n",
+            duration_words(hold.cooling_off_secs)
         ));
     }
     let agent = hold
@@ -464,6 +483,13 @@ fn hold_json(hold: &Hold, now: i64) -> anyhow::Result<serde_json::Value> {
             (hold.expires_at - now).max(0).into(),
         );
         object.insert("overdue".to_owned(), hold.is_due_to_expire(now).into());
+        // Seconds until an approved hold may run (0: now; null: not approved or finished).
+        let executable_in = (hold.state == HoldState::Approved && !hold.is_due_to_expire(now))
+            .then(|| {
+                hold.not_before
+                    .map_or(0, |opens_at| (opens_at - now).max(0))
+            });
+        object.insert("executable_in_secs".to_owned(), executable_in.into());
     }
     // The stored request holds the body in clear (JSON text or base64 bytes): replace it
     // whole with the redacted view.
@@ -471,6 +497,37 @@ fn hold_json(hold: &Hold, now: i64) -> anyhow::Result<serde_json::Value> {
         *request = blastdoor_approval::redacted_request_json(&hold.request);
     }
     Ok(value)
+}
+
+/// "HH:MM:SS UTC" of a unix time, with its date ("2026-11-25 10:14:03 UTC") when that is
+/// not today.
+fn utc_clock(unix: i64) -> String {
+    let (days, seconds) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
+    let clock = format!(
+        "{:02}:{:02}:{:02} UTC",
+        seconds / 3600,
+        (seconds % 3600) / 60,
+        seconds % 60
+    );
+    if days == now_unix().div_euclid(86_400) {
+        return clock;
+    }
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {clock}")
 }
 
 /// "42m 10s", "3h 2m", "5s".

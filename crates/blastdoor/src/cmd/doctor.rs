@@ -6,11 +6,16 @@
 //! - whether `BLASTDOOR_HOME` (and its ledger) can be read by group or others;
 //! - (for information) how durable the hook's ledger entries are (`hook.ledger_sync`), whether
 //!   held commands can be approved (a state database exists) and whether blastdoor is frozen;
-//! - raw provider credentials in this process's environment (names only, never values).
+//! - raw provider credentials in this process's environment (names only, never values);
+//! - backups that die with what they protect: a `[[protect]]` resource whose only method is
+//!   `railway_backup` (kept by Railway, deleted with the volume), or a local snapshot store
+//!   inside a path a `command` method reads; and a snapshot store the agent's user could
+//!   change: writable by group or others, or writable by the user running doctor (taken to
+//!   be the agent's) while `BLASTDOOR_HOME` is too.
 //!
 //! Exit status: 0 when no hazard was found, 2 when at least one was, 1 on error.
 
-use std::os::unix::fs::PermissionsExt as _;
+use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -99,6 +104,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     check_home(&home, &mut findings);
     check_hook_state(&home, &mut findings);
     check_environment(&mut findings);
+    check_backups(&home, &mut findings);
 
     let hazards = findings
         .iter()
@@ -344,4 +350,190 @@ fn check_environment(findings: &mut Vec<Finding>) {
             ),
         },
     });
+}
+
+/// Where backups live, against the failure domains they must survive and the user who could
+/// delete them.
+fn check_backups(home: &Home, findings: &mut Vec<Finding>) {
+    let config = match blastdoor_config::load_or_default(&home.config_file()) {
+        Ok(config) => config,
+        Err(error) => {
+            findings.push(Finding {
+                level: Level::Hazard,
+                check: "backups",
+                message: format!("cannot check where backups live: {error}"),
+            });
+            return;
+        }
+    };
+    check_protection(&config, findings);
+    if let blastdoor_config::SnapshotStore::Directory(store) = &config.snapshots.store {
+        check_store_directory(home, store, findings);
+    }
+}
+
+/// `[[protect]]` entries whose backups share the protected resource's fate.
+fn check_protection(config: &blastdoor_config::Config, findings: &mut Vec<Finding>) {
+    use blastdoor_config::{ProtectMethod, SnapshotStore};
+    // The configuration allows one entry per resource, so its method is its only backup.
+    let same_platform: Vec<String> = config
+        .protect
+        .iter()
+        .filter(|entry| entry.method == ProtectMethod::RailwayBackup)
+        .map(|entry| format!("{} `{}`", entry.upstream.as_str(), entry.resource))
+        .collect();
+    if !same_platform.is_empty() {
+        findings.push(Finding {
+            level: Level::Hazard,
+            check: "backups",
+            message: format!(
+                "only backed up on the same platform (method `railway_backup`: Railway keeps \
+                 the backup with the volume, and deleting the volume deletes it): {}; add a \
+                 `pg_dump` or `command` protection to an isolated [snapshots] store",
+                same_platform.join(", ")
+            ),
+        });
+    }
+    if let SnapshotStore::Directory(store) = &config.snapshots.store {
+        let store = normalise(store);
+        for entry in &config.protect {
+            let ProtectMethod::Command { argv } = &entry.method else {
+                continue;
+            };
+            let shared = argv
+                .iter()
+                .skip(1)
+                .map(Path::new)
+                .filter(|path| path.is_absolute() && path.components().count() > 1)
+                .map(normalise)
+                .find(|data| store.starts_with(data) || data.starts_with(&store));
+            if let Some(data) = shared {
+                findings.push(Finding {
+                    level: Level::Hazard,
+                    check: "backups",
+                    message: format!(
+                        "the snapshot store {} shares a path with {} `{}`'s data ({}): \
+                         losing that volume loses its snapshots too",
+                        store.display(),
+                        entry.upstream.as_str(),
+                        entry.resource,
+                        data.display()
+                    ),
+                });
+            }
+        }
+    }
+}
+
+/// A local snapshot store must not be changeable by the agent's user.
+fn check_store_directory(home: &Home, store: &Path, findings: &mut Vec<Finding>) {
+    let Ok(metadata) = std::fs::metadata(store) else {
+        findings.push(Finding {
+            level: Level::Info,
+            check: "snapshot-store",
+            message: format!(
+                "{} does not exist yet (created with the first snapshot)",
+                store.display()
+            ),
+        });
+        return;
+    };
+    let mode = metadata.permissions().mode();
+    if mode & 0o022 != 0 {
+        findings.push(Finding {
+            level: Level::Hazard,
+            check: "snapshot-store",
+            message: format!(
+                "{} is writable by {}: anyone there can delete snapshots (chmod go-w)",
+                store.display(),
+                match (mode & 0o020 != 0, mode & 0o002 != 0) {
+                    (true, true) => "group and others",
+                    (true, false) => "its group",
+                    _ => "others",
+                }
+            ),
+        });
+        return;
+    }
+    let Some(user) = CurrentUser::read() else {
+        findings.push(Finding {
+            level: Level::Info,
+            check: "snapshot-store",
+            message: format!(
+                "{} is not writable by group or others (who this process runs as is \
+                 unknown, so its own access was not checked)",
+                store.display()
+            ),
+        });
+        return;
+    };
+    let home_writable =
+        std::fs::metadata(home.root()).is_ok_and(|metadata| user.can_write(&metadata));
+    if user.can_write(&metadata) && home_writable {
+        findings.push(Finding {
+            level: Level::Hazard,
+            check: "snapshot-store",
+            message: format!(
+                "{} and {} are writable by this user (uid {}): if the agent runs as this \
+                 user it can delete the snapshots and the state, and the deployment model is \
+                 broken; run the gateway as another user, container or host",
+                store.display(),
+                home.root().display(),
+                user.uid
+            ),
+        });
+    } else {
+        findings.push(Finding {
+            level: Level::Ok,
+            check: "snapshot-store",
+            message: format!("{} is not writable by this user", store.display()),
+        });
+    }
+}
+
+/// Lexically resolves `.` and `..` (the paths may not exist, so no `canonicalize`).
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Who this process runs as (effective ids), from `/proc/self/status`.
+struct CurrentUser {
+    uid: u32,
+    gids: Vec<u32>,
+}
+
+impl CurrentUser {
+    fn read() -> Option<CurrentUser> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let field = |name: &str| -> Option<Vec<u32>> {
+            let line = status.lines().find_map(|line| line.strip_prefix(name))?;
+            line.split_whitespace()
+                .map(|id| id.parse().ok())
+                .collect::<Option<Vec<u32>>>()
+        };
+        // "Uid:" and "Gid:" list real, effective, saved and filesystem ids.
+        let uid = *field("Uid:")?.get(1)?;
+        let mut gids = vec![*field("Gid:")?.get(1)?];
+        gids.extend(field("Groups:").unwrap_or_default());
+        Some(CurrentUser { uid, gids })
+    }
+
+    /// Whether the mode bits let this user create or delete entries in `metadata`'s directory.
+    fn can_write(&self, metadata: &std::fs::Metadata) -> bool {
+        let mode = metadata.permissions().mode();
+        self.uid == 0
+            || (metadata.uid() == self.uid && mode & 0o200 != 0)
+            || (self.gids.contains(&metadata.gid()) && mode & 0o020 != 0)
+            || mode & 0o002 != 0
+    }
 }

@@ -35,6 +35,12 @@ fn request(body: &[u8]) -> CanonicalRequest {
 
 /// Holds the incident's request, as the gateway would.
 fn hold(home: &TestHome, required: u8) -> Hold {
+    hold_cooling_off(home, required, 0)
+}
+
+/// Holds the incident's request with a cooling-off window, as the gateway does for a
+/// production destroy.
+fn hold_cooling_off(home: &TestHome, required: u8, cooling_off_secs: i64) -> Hold {
     let new = NewHold {
         request: request(INCIDENT),
         kind: OperationKind::Graphql,
@@ -57,6 +63,7 @@ fn hold(home: &TestHome, required: u8) -> Hold {
         approvals_required: NonZeroU8::new(required).unwrap(),
         ttl_secs: 3600,
         not_before: None,
+        cooling_off_secs,
     };
     store(home).create(new, now()).unwrap()
 }
@@ -315,6 +322,91 @@ fn deny_and_cancel_end_a_hold_for_good() {
 }
 
 #[test]
+fn holds_show_when_a_cooling_off_window_opens_and_cancel_works_inside_it() {
+    let home = TestHome::empty();
+    let alice = enrol(&home, "alice");
+    let held = hold_cooling_off(&home, 1, 600);
+    let id = held.id.as_str();
+
+    let pending = stdout(&home.run(&["holds"]));
+    assert!(
+        pending.contains("executable 10m 0s after the last approval"),
+        "{pending}"
+    );
+    let approve = home.run(&["approve", id, "--as", "alice", "--code", &code(&alice)]);
+    assert!(approve.status.success(), "{}", stderr(&approve));
+    let approved_at = now();
+
+    let text = stdout(&home.run(&["holds"]));
+    assert!(text.contains("APPROVED"), "{text}");
+    assert!(
+        text.contains("approved — executable in 10m 0s")
+            || text.contains("approved — executable in 9m"),
+        "{text}"
+    );
+    let opens_at = store(&home).hold(id).unwrap().not_before.unwrap();
+    assert!((approved_at - 2..=approved_at).contains(&(opens_at - 600)));
+    let (hours, minutes, seconds) = (
+        opens_at.rem_euclid(86_400) / 3600,
+        opens_at.rem_euclid(3600) / 60,
+        opens_at.rem_euclid(60),
+    );
+    assert!(
+        text.contains(&format!("{hours:02}:{minutes:02}:{seconds:02} UTC")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("blastdoor cancel {id}")), "{text}");
+
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&home.run(&["holds", "--json"]))).unwrap();
+    assert_eq!(json[0]["state"], "approved");
+    assert_eq!(json[0]["not_before"], opens_at);
+    assert_eq!(json[0]["cooling_off_secs"], 600);
+    let executable_in = json[0]["executable_in_secs"].as_i64().unwrap();
+    assert!((590..=600).contains(&executable_in), "{executable_in}");
+
+    // The re-send is refused until then; a human can still stop it.
+    assert!(matches!(
+        store(&home).claim_for_execution(id, &held.digest, now()),
+        Err(ApprovalError::CoolingOff { opens_at: at, .. }) if at == opens_at
+    ));
+    let cancel = home.run(&["cancel", id, "--as", "operator"]);
+    assert!(cancel.status.success(), "{}", stderr(&cancel));
+    assert!(stdout(&cancel).contains("it will never run"));
+    assert!(matches!(
+        store(&home).claim_for_execution(id, &held.digest, opens_at + 1),
+        Err(ApprovalError::Cancelled { .. })
+    ));
+    let all = stdout(&home.run(&["holds", "--all"]));
+    assert!(
+        all.contains("CANCELLED") && !all.contains("executable in"),
+        "{all}"
+    );
+}
+
+#[test]
+fn an_approved_hold_without_a_window_is_executable_at_once() {
+    let home = TestHome::empty();
+    let alice = enrol(&home, "alice");
+    let held = hold(&home, 1);
+    let approve = home.run(&[
+        "approve",
+        held.id.as_str(),
+        "--as",
+        "alice",
+        "--code",
+        &code(&alice),
+    ]);
+    assert!(approve.status.success(), "{}", stderr(&approve));
+    let text = stdout(&home.run(&["holds"]));
+    assert!(!text.contains("cooling off"), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&home.run(&["holds", "--json"]))).unwrap();
+    assert_eq!(json[0]["executable_in_secs"], 0);
+    assert!(json[0]["not_before"].is_null());
+}
+
+#[test]
 fn freeze_holds_everything_until_an_approver_thaws() {
     let home = TestHome::empty();
     let alice = enrol(&home, "alice");
@@ -392,6 +484,7 @@ fn secret_shell_hold(home: &TestHome) -> Hold {
         approvals_required: NonZeroU8::new(1).unwrap(),
         ttl_secs: 3600,
         not_before: None,
+        cooling_off_secs: 0,
     };
     store(home).create(new, now()).unwrap()
 }

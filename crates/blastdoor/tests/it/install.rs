@@ -247,3 +247,111 @@ fn doctor_flags_a_hook_that_fails_open_and_a_readable_home() {
         stdout(&output)
     );
 }
+
+/// The Railway upstream the `[[protect]]` entries below refer to.
+const RAILWAY: &str = "[[upstream]]\nname = \"railway\"\nkind = \"railway\"\n\
+    url = \"http://127.0.0.1:9\"\ncredential = \"railway-main\"\n\n";
+
+/// An installed, private home with `config` (after the Railway upstream) as its blastdoor.toml.
+fn home_with_config(config: &str) -> TestHome {
+    use std::os::unix::fs::PermissionsExt as _;
+    let home = TestHome::empty();
+    assert!(install(&home, &["claude"]).status.success());
+    std::fs::create_dir_all(home.path()).unwrap();
+    std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    write_config(&home, config);
+    home
+}
+
+fn write_config(home: &TestHome, config: &str) {
+    std::fs::write(
+        home.path().join("blastdoor.toml"),
+        format!("{RAILWAY}{config}"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn doctor_warns_when_a_resource_is_only_backed_up_on_its_own_platform() {
+    let railway_only = "[snapshots]\nstore = \"../scratch/snapshots\"\n\n\
+        [[protect]]\nupstream = \"railway\"\nresource = \"vol-pg-data\"\nmethod = \"railway_backup\"\n";
+    let home = home_with_config(railway_only);
+    let output = doctor(&home, &[]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("only backed up on the same platform"),
+        "{text}"
+    );
+    assert!(text.contains("railway `vol-pg-data`"), "{text}");
+
+    // An isolated method instead: nothing to warn about.
+    let isolated = railway_only.replace(
+        "method = \"railway_backup\"",
+        "method = \"pg_dump\"\ndsn = \"pocketos-prod-db\"",
+    );
+    write_config(&home, &isolated);
+    let output = doctor(&home, &[]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(!text.contains("same platform"), "{text}");
+    assert!(text.contains("does not exist yet"), "{text}");
+}
+
+#[test]
+fn doctor_warns_when_snapshots_live_inside_the_data_they_protect() {
+    let home = home_with_config("");
+    let data = home.scratch().join("pgdata");
+    let config = format!(
+        "[snapshots]\nstore = \"{}\"\n\n[[protect]]\nupstream = \"railway\"\n\
+         resource = \"vol-pg-data\"\nmethod = \"command\"\nargv = [\"tar\", \"-cf\", \"-\", \"{}\"]\n",
+        data.join("backups").display(),
+        data.display()
+    );
+    write_config(&home, &config);
+    let output = doctor(&home, &[]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("shares a path with railway `vol-pg-data`"),
+        "{text}"
+    );
+
+    let elsewhere = home.scratch().join("isolated");
+    let config = format!(
+        "[snapshots]\nstore = \"{}\"\n\n[[protect]]\nupstream = \"railway\"\n\
+         resource = \"vol-pg-data\"\nmethod = \"command\"\nargv = [\"tar\", \"-cf\", \"-\", \"{}\"]\n",
+        elsewhere.display(),
+        data.display()
+    );
+    write_config(&home, &config);
+    let output = doctor(&home, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+}
+
+#[test]
+fn doctor_warns_when_the_snapshot_store_is_writable_by_the_agents_user() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let home = home_with_config("[snapshots]\nstore = \"snapshots\"\n");
+    let store = home.path().join("snapshots");
+    std::fs::create_dir_all(&store).unwrap();
+
+    std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let output = doctor(&home, &[]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(text.contains("writable by group and others"), "{text}");
+
+    std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o770)).unwrap();
+    let text = stdout(&doctor(&home, &[]));
+    assert!(text.contains("writable by its group"), "{text}");
+
+    // Private to its owner, but the owner is the user running doctor (the agent's, when the
+    // agent runs it) and BLASTDOOR_HOME is writable too: the agent could delete snapshots.
+    std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let output = doctor(&home, &[]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(text.contains("deployment model is"), "{text}");
+    assert!(text.contains("can delete the snapshots"), "{text}");
+}
