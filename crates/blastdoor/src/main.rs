@@ -60,7 +60,7 @@ enum Command {
     Snapshots(cmd::snapshots::SnapshotsArgs),
     /// Restore a snapshot into a database.
     Restore(cmd::snapshots::RestoreArgs),
-    /// Run the gateway (and, later, the SQL guard and approval UI) from the config.
+    /// Run the gateway, with the approval UI at /ui and metrics at /metrics, from the config.
     Serve(cmd::serve::ServeArgs),
 }
 

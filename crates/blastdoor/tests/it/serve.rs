@@ -1,6 +1,7 @@
 //! Tests of `blastdoor serve`: the real binary in front of the real Railway simulator, on
 //! loopback ports chosen by the OS. What the simulator received (`SimState::requests`) shows
-//! what got through; what the agent got back shows what it was told.
+//! what got through; what the agent got back shows what it was told. The `pub(crate)` helpers
+//! (the simulator, the prepared home, `serve`, the agent's requests) are shared with `browser`.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
@@ -14,14 +15,14 @@ use blastdoor_sim::{INCIDENT_ACCOUNT_TOKEN, SimState, ids};
 use crate::support::{TestHome, file_contains, stdout};
 
 /// The simulator, served from a thread of its own.
-struct Sim {
-    state: SimState,
-    address: SocketAddr,
+pub(crate) struct Sim {
+    pub(crate) state: SimState,
+    pub(crate) address: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Sim {
-    fn start() -> Sim {
+    pub(crate) fn start() -> Sim {
         let state = SimState::incident_scenario();
         let served = state.clone();
         let (address_sender, address_receiver) = mpsc::channel();
@@ -94,7 +95,7 @@ staging = ["{staging}"]
 }
 
 /// An initialised home with the config, the real Railway credential and tokens.
-fn prepared_home(sim: &Sim) -> TestHome {
+pub(crate) fn prepared_home(sim: &Sim) -> TestHome {
     let home = TestHome::initialised();
     std::fs::write(home.path().join("blastdoor.toml"), config(sim.address)).unwrap();
     let output = home.run_with_stdin(
@@ -109,7 +110,7 @@ fn prepared_home(sim: &Sim) -> TestHome {
     home
 }
 
-fn mint(home: &TestHome, environments: &str, risks: &str) -> String {
+pub(crate) fn mint(home: &TestHome, environments: &str, risks: &str) -> String {
     let output = home.run(&[
         "token",
         "mint",
@@ -137,14 +138,14 @@ fn mint(home: &TestHome, environments: &str, risks: &str) -> String {
 }
 
 /// `blastdoor serve --listen 127.0.0.1:0`, with its stderr collected.
-struct Served {
+pub(crate) struct Served {
     child: Child,
-    address: SocketAddr,
+    pub(crate) address: SocketAddr,
     stderr: Arc<Mutex<String>>,
 }
 
 impl Served {
-    fn start(home: &TestHome, log_level: Option<&str>) -> Served {
+    pub(crate) fn start(home: &TestHome, log_level: Option<&str>) -> Served {
         let mut command = home.command(&["serve", "--listen", "127.0.0.1:0"]);
         command.stderr(Stdio::piped()).stdout(Stdio::null());
         if let Some(level) = log_level {
@@ -180,7 +181,7 @@ impl Served {
         }
     }
 
-    fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
 }
@@ -194,14 +195,14 @@ impl Drop for Served {
 
 /// One HTTP answer, read to the end of the connection.
 #[derive(Debug)]
-struct Reply {
-    status: u16,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
     head: String,
     body: String,
 }
 
 impl Reply {
-    fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|error| panic!("{error}: {}", self.body))
     }
 
@@ -274,7 +275,7 @@ fn bearer(token: &str) -> String {
     format!("Authorization: Bearer {token}")
 }
 
-fn graphql(address: SocketAddr, token: &str, body: serde_json::Value) -> Reply {
+pub(crate) fn graphql(address: SocketAddr, token: &str, body: serde_json::Value) -> Reply {
     post(
         address,
         "/railway/graphql/v2",
@@ -828,12 +829,12 @@ fn nothing_is_forwarded_when_the_ledger_cannot_record_the_decision() {
 use blastdoor_approval::totp;
 
 /// The incident's request.
-fn incident() -> serde_json::Value {
+pub(crate) fn incident() -> serde_json::Value {
     serde_json::json!({ "query": format!("mutation {{ volumeDelete(volumeId: \"{}\") }}", ids::PG_DATA) })
 }
 
 /// `config(sim)` plus `extra` TOML (`[approvals]`, `[snapshots]`, `[[protect]]`).
-fn home_with(sim: &Sim, extra: &str) -> TestHome {
+pub(crate) fn home_with(sim: &Sim, extra: &str) -> TestHome {
     let home = prepared_home(sim);
     let text = format!("{}\n{extra}", config(sim.address));
     std::fs::write(home.path().join("blastdoor.toml"), text).unwrap();
@@ -848,7 +849,7 @@ fn now_unix() -> i64 {
 }
 
 /// Enrols `name` through the binary; returns the TOTP seed from the printed URI.
-fn enrol(home: &TestHome, name: &str) -> Vec<u8> {
+pub(crate) fn enrol(home: &TestHome, name: &str) -> Vec<u8> {
     let output = home.run(&["approver", "add", name, "--show-secret"]);
     assert!(
         output.status.success(),
@@ -863,7 +864,7 @@ fn enrol(home: &TestHome, name: &str) -> Vec<u8> {
     totp::seed_from_uri(uri).unwrap()
 }
 
-fn totp_code(seed: &[u8]) -> String {
+pub(crate) fn totp_code(seed: &[u8]) -> String {
     totp::format_code(totp::code_at(seed, now_unix()))
 }
 
@@ -877,7 +878,12 @@ fn approve(home: &TestHome, id: &str, name: &str, seed: &[u8]) {
 }
 
 /// Sends `body` under `Blastdoor-Hold: id`.
-fn resend(address: SocketAddr, token: &str, id: &str, body: &serde_json::Value) -> Reply {
+pub(crate) fn resend(
+    address: SocketAddr,
+    token: &str,
+    id: &str,
+    body: &serde_json::Value,
+) -> Reply {
     post(
         address,
         "/railway/graphql/v2",
@@ -901,7 +907,7 @@ fn hold_code(reply: &Reply) -> String {
         .to_owned()
 }
 
-fn volume_deletes(sim: &Sim) -> usize {
+pub(crate) fn volume_deletes(sim: &Sim) -> usize {
     sim.mutations_seen()
         .iter()
         .filter(|field| field.as_str() == "volumeDelete")
