@@ -73,6 +73,7 @@ pub(crate) struct RawSnapshots {
     pub credential: Option<Spanned<String>>,
     pub endpoint: Option<Spanned<String>>,
     pub region: Option<Spanned<String>>,
+    pub ca_file: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -271,6 +271,9 @@ pub struct SnapshotsConfig {
     pub endpoint: Option<HttpUrl>,
     /// The S3 region (S3 only).
     pub region: Option<String>,
+    /// PEM CA certificates trusted in addition to Mozilla's roots for an `https://` endpoint
+    /// (S3 only; an S3-compatible server behind a private CA).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Where snapshots go: somewhere outside every protected resource's failure domain.

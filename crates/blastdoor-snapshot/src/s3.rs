@@ -7,9 +7,12 @@
 //! to the build. The calls used are few: PUT/GET/HEAD object, ListObjectsV2, GET `?object-lock`,
 //! and CreateBucket (for setup and tests).
 //!
-//! Limits: plain `http://` endpoints only for now (an S3-compatible server on a private network
-//! or loopback); an `https://` endpoint is refused with a clear error until a TLS connector is
-//! added to the workspace. Objects go up in one PUT, so a snapshot is at most 5 GiB.
+//! Transport: `https://` endpoints (AWS itself) go through rustls with the `ring` provider,
+//! trusting Mozilla's roots plus the PEM certificates of an optional CA file (`[snapshots]
+//! ca_file`, for an S3-compatible server behind a private CA); a certificate that does not
+//! verify is an error, never a fallback. Plain `http://` stays allowed for an S3-compatible
+//! server on a private network or loopback. Objects go up in one PUT, so a snapshot is at most
+//! 5 GiB.
 //!
 //! Every object is written with `x-amz-checksum-sha256` (the store checks the bytes it received)
 //! and, when the bucket has Object Lock, with the configured mode and a retain-until date, so
@@ -18,7 +21,9 @@
 //! into the signed manifest: verify and restore read that version, so a later overwrite of the
 //! key or a delete marker hiding it changes nothing.
 
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use base64::Engine as _;
@@ -68,12 +73,15 @@ pub struct ObjectLockPolicy {
 /// Where an S3 store is and how to reach it.
 #[derive(Debug, Clone)]
 pub struct S3Location {
-    /// `http://host:port` of an S3-compatible server.
+    /// `https://host[:port]` (AWS, or any S3-compatible server) or `http://host:port` (one on a
+    /// private network).
     pub endpoint: String,
     pub region: String,
     pub bucket: String,
     /// Key prefix without leading or trailing `/` (may be empty).
     pub prefix: String,
+    /// PEM CA certificates trusted for an `https://` endpoint in addition to Mozilla's roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// The retention an object was stored with, as the store reports it.
@@ -83,10 +91,14 @@ pub struct ObjectRetention {
     pub retain_until: String,
 }
 
+/// The client requests go through: HTTP/1.1, `http://` or `https://`.
+type S3Client = Client<hyper_rustls::HttpsConnector<HttpConnector>, RequestBody>;
+
 /// An S3 bucket (and prefix) holding snapshots.
 #[derive(Debug)]
 pub struct S3Store {
-    client: Client<HttpConnector, RequestBody>,
+    client: S3Client,
+    scheme: &'static str,
     authority: String,
     location: S3Location,
     credentials: S3Credentials,
@@ -101,9 +113,10 @@ impl S3Store {
         credentials: S3Credentials,
         lock: ObjectLockPolicy,
     ) -> Result<S3Store, SnapshotError> {
-        let authority = endpoint_authority(&location.endpoint)?;
+        let (scheme, authority) = endpoint_authority(&location.endpoint)?;
         let mut store = S3Store {
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: new_client(location.ca_file.as_deref())?,
+            scheme,
             authority,
             location,
             credentials,
@@ -139,9 +152,11 @@ impl S3Store {
         credentials: &S3Credentials,
         object_lock: bool,
     ) -> Result<(), SnapshotError> {
+        let (scheme, authority) = endpoint_authority(&location.endpoint)?;
         let store = S3Store {
-            client: Client::builder(TokioExecutor::new()).build_http(),
-            authority: endpoint_authority(&location.endpoint)?,
+            client: new_client(location.ca_file.as_deref())?,
+            scheme,
+            authority,
             location: location.clone(),
             credentials: credentials.clone(),
             lock: None,
@@ -448,9 +463,9 @@ impl S3Store {
         );
         let query_string = canonical_query(query);
         let uri = if query_string.is_empty() {
-            format!("http://{}{path}", self.authority)
+            format!("{}://{}{path}", self.scheme, self.authority)
         } else {
-            format!("http://{}{path}?{query_string}", self.authority)
+            format!("{}://{}{path}?{query_string}", self.scheme, self.authority)
         };
         let mut builder = hyper::Request::builder().method(method).uri(uri);
         for (name, value) in &headers {
@@ -461,28 +476,105 @@ impl S3Store {
             SnapshotError::ObjectStore(format!("cannot build the request: {error}"))
         })?;
         self.client.request(request).await.map_err(|error| {
-            SnapshotError::ObjectStore(format!("{method} {}: {error}", self.describe()))
+            SnapshotError::ObjectStore(format!(
+                "{method} {} at `{}://{}`: {}",
+                self.describe(),
+                self.scheme,
+                self.authority,
+                error_chain(&error)
+            ))
         })
     }
 }
 
-/// `host:port` of an `http://` endpoint.
-fn endpoint_authority(endpoint: &str) -> Result<String, SnapshotError> {
-    if endpoint.starts_with("https://") {
-        return Err(SnapshotError::ObjectStore(format!(
-            "`{endpoint}`: https endpoints are not supported yet (no TLS connector is built in); use an http:// endpoint on a private network"
-        )));
+/// `error` and its sources, joined: hyper's own message ("client error (Connect)") says
+/// nothing; the TLS or socket error under it (an unknown issuer, a refused connection) does.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
     }
-    let rest = endpoint
-        .strip_prefix("http://")
-        .ok_or_else(|| SnapshotError::ObjectStore(format!("`{endpoint}` is not an http:// URL")))?;
+    blastdoor_core::redact_known_secrets(&text)
+}
+
+/// The scheme (`http` or `https`) and `host[:port]` of an endpoint.
+fn endpoint_authority(endpoint: &str) -> Result<(&'static str, String), SnapshotError> {
+    let (scheme, rest) = if let Some(rest) = endpoint.strip_prefix("https://") {
+        ("https", rest)
+    } else if let Some(rest) = endpoint.strip_prefix("http://") {
+        ("http", rest)
+    } else {
+        return Err(SnapshotError::ObjectStore(format!(
+            "`{endpoint}` is not an http:// or https:// URL"
+        )));
+    };
     let authority = rest.split('/').next().unwrap_or_default();
     if authority.is_empty() || authority.contains('@') {
         return Err(SnapshotError::ObjectStore(format!(
             "`{endpoint}` names no host"
         )));
     }
-    Ok(authority.to_owned())
+    Ok((scheme, authority.to_owned()))
+}
+
+/// A client for `http://` and `https://` endpoints; TLS trusts Mozilla's roots and the PEM
+/// certificates in `ca_file`. An unreadable CA file, or one without a usable certificate, is
+/// an error: the store is not reachable rather than reached unverified.
+fn new_client(ca_file: Option<&Path>) -> Result<S3Client, SnapshotError> {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(ca_file) = ca_file {
+        add_ca_file(&mut roots, ca_file)?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|error| {
+            SnapshotError::ObjectStore(format!("no usable TLS configuration: {error}"))
+        })?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.enforce_http(false);
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(connector);
+    Ok(Client::builder(TokioExecutor::new()).build(https))
+}
+
+fn add_ca_file(roots: &mut rustls::RootCertStore, ca_file: &Path) -> Result<(), SnapshotError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+    let invalid = |why: String| {
+        SnapshotError::ObjectStore(format!(
+            "`[snapshots] ca_file` `{}` {why}",
+            ca_file.display()
+        ))
+    };
+    let certificates = CertificateDer::pem_file_iter(ca_file)
+        .map_err(|error| invalid(format!("cannot be read: {error}")))?;
+    let mut added = 0usize;
+    for certificate in certificates {
+        let certificate = certificate.map_err(|error| invalid(format!("is not PEM: {error}")))?;
+        roots
+            .add(certificate)
+            .map_err(|error| invalid(format!("holds an unusable certificate: {error}")))?;
+        added += 1;
+    }
+    if added == 0 {
+        return Err(invalid("holds no certificate".into()));
+    }
+    Ok(())
 }
 
 async fn read_limited(mut body: Incoming, limit: usize) -> Vec<u8> {
@@ -624,12 +716,30 @@ mod tests {
     }
 
     #[test]
-    fn only_plain_http_endpoints_are_accepted() {
+    fn http_and_https_endpoints_are_accepted() {
         assert_eq!(
             endpoint_authority("http://127.0.0.1:9000/").unwrap(),
-            "127.0.0.1:9000"
+            ("http", "127.0.0.1:9000".to_owned())
         );
-        assert!(endpoint_authority("https://s3.amazonaws.com").is_err());
+        assert_eq!(
+            endpoint_authority("https://s3.eu-west-1.amazonaws.com").unwrap(),
+            ("https", "s3.eu-west-1.amazonaws.com".to_owned())
+        );
+        assert!(endpoint_authority("ftp://host").is_err());
+        assert!(endpoint_authority("https://").is_err());
         assert!(endpoint_authority("http://user:pw@host").is_err());
+    }
+
+    #[test]
+    fn a_ca_file_without_a_certificate_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let error = new_client(Some(&missing)).unwrap_err().to_string();
+        assert!(error.contains("cannot be read"), "{error}");
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let error = new_client(Some(&empty)).unwrap_err().to_string();
+        assert!(error.contains("holds no certificate"), "{error}");
+        assert!(new_client(None).is_ok());
     }
 }

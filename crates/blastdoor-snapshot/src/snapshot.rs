@@ -132,6 +132,7 @@ impl Snapshotter {
                     region,
                     bucket: bucket.clone(),
                     prefix: prefix.trim_matches('/').to_owned(),
+                    ca_file: config.ca_file.clone(),
                 };
                 Ok(Store::S3(Box::new(
                     S3Store::connect(location, credentials, lock).await?,

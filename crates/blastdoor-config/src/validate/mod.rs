@@ -292,6 +292,7 @@ fn snapshots(
         credential: None,
         endpoint: None,
         region: None,
+        ca_file: None,
     });
     let store = match &raw.store {
         Some(store) if store.get_ref().starts_with("s3://") => {
@@ -331,6 +332,7 @@ fn snapshots(
         (&raw.credential, "snapshots.credential"),
         (&raw.endpoint, "snapshots.endpoint"),
         (&raw.region, "snapshots.region"),
+        (&raw.ca_file, "snapshots.ca_file"),
     ] {
         if let Some(value) = value
             && !is_s3
@@ -351,6 +353,10 @@ fn snapshots(
             .map(|url| context.url(url, "snapshots.endpoint"))
             .transpose()?,
         region: raw.region.map(Spanned::into_inner),
+        ca_file: match &raw.ca_file {
+            Some(path) => Some(context.path(Some(path), "snapshots.ca_file", "")?),
+            None => None,
+        },
     })
 }
 

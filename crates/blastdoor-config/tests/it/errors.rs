@@ -303,6 +303,16 @@ fn snapshot_and_protect_mistakes() {
         &["`snapshots.region`", "s3://"],
     );
     check(
+        "[snapshots]\nca_file = \"ca.pem\"\n",
+        2,
+        &["`snapshots.ca_file`", "s3://"],
+    );
+    check(
+        "[snapshots]\nstore = \"s3://bucket/x\"\nca_file = \"\"\n",
+        3,
+        &["`snapshots.ca_file`", "empty"],
+    );
+    check(
         &format!(
             "{RAILWAY}[[protect]]\nupstream = \"railwya\"\nresource = \"v\"\nmethod = \"pg_dump\"\ndsn = \"db\"\n"
         ),

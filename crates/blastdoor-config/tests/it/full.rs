@@ -177,6 +177,25 @@ fn the_ui_base_url_is_configured_or_derived() {
 }
 
 #[test]
+fn an_s3_snapshot_store_may_trust_an_extra_ca_file() {
+    let config = parse(
+        "[snapshots]\nstore = \"s3://bucket/x\"\nendpoint = \"https://s3.internal:9000\"\nca_file = \"certs/s3-ca.pem\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        config.snapshots.ca_file,
+        Some(PathBuf::from("/home/me/.blastdoor/certs/s3-ca.pem"))
+    );
+    assert_eq!(
+        parse("[snapshots]\nstore = \"s3://bucket/x\"\n")
+            .unwrap()
+            .snapshots
+            .ca_file,
+        None
+    );
+}
+
+#[test]
 fn an_upstream_may_trust_an_extra_ca_file() {
     let config = parse(
         "[[upstream]]\nname = \"private\"\nkind = \"rest\"\nurl = \"https://api.internal\"\nca_file = \"certs/internal-ca.pem\"\n\n[[upstream]]\nname = \"public\"\nkind = \"rest\"\nurl = \"https://api.example.com\"\n",

@@ -1,5 +1,9 @@
 //! The S3 store against a real S3-compatible server (moto) on loopback: Object Lock retention
-//! on a bucket that has it, and a plain bucket.
+//! on a bucket that has it, a plain bucket, and an `https://` endpoint (a TLS-terminating proxy
+//! in front of moto) trusted through `[snapshots] ca_file` or refused without it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use blastdoor_core::Secret;
 use blastdoor_snapshot::{
@@ -21,6 +25,7 @@ async fn bucket(object_lock: bool) -> String {
         region: "us-east-1".into(),
         bucket: bucket.clone(),
         prefix: String::new(),
+        ca_file: None,
     };
     let credentials = S3Credentials {
         access_key_id: "test".into(),
@@ -256,4 +261,170 @@ fn raw_request(method: &str, path: &str, body: &[u8]) -> u16 {
     stream.read_to_end(&mut response).unwrap();
     let text = String::from_utf8_lossy(&response);
     text.split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+/// A CA and a certificate for `127.0.0.1` signed by it: (CA PEM, leaf DER, leaf key DER).
+fn test_pki() -> (String, Vec<u8>, Vec<u8>) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "blastdoor snapshot test ca");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca, &ca_key)
+        .unwrap();
+    (ca.pem(), leaf.der().to_vec(), leaf_key.serialize_der())
+}
+
+/// A TLS-terminating proxy on `127.0.0.1:PORT` in front of moto: (port, CA PEM, number of
+/// completed TLS handshakes).
+async fn tls_proxy() -> (u16, String, Arc<AtomicUsize>) {
+    use tokio_rustls::rustls;
+    let (ca_pem, leaf, key) = test_pki();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![rustls::pki_types::CertificateDer::from(leaf)],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(key.into()),
+    )
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let moto = s3_endpoint()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let handshakes = Arc::new(AtomicUsize::new(0));
+    let counter = handshakes.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            let moto = moto.clone();
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                counter.fetch_add(1, Ordering::SeqCst);
+                let Ok(mut upstream) = tokio::net::TcpStream::connect(&moto).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut upstream).await;
+            });
+        }
+    });
+    (port, ca_pem, handshakes)
+}
+
+fn https_config(
+    dir: &std::path::Path,
+    bucket: &str,
+    port: u16,
+    extra: &str,
+) -> blastdoor_config::Config {
+    config(
+        dir,
+        &format!(
+            "[snapshots]\nstore = \"s3://{bucket}/prod/snapshots\"\ncredential = \"s3-creds\"\nendpoint = \"https://127.0.0.1:{port}\"\nregion = \"us-east-1\"\n{extra}\n{PROTECT_PG}"
+        ),
+    )
+}
+
+#[tokio::test]
+async fn an_https_endpoint_works_when_its_ca_is_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = bucket(true).await;
+    let (port, ca_pem, handshakes) = tls_proxy().await;
+    std::fs::write(dir.path().join("s3-ca.pem"), ca_pem).unwrap();
+    let config = https_config(dir.path(), &bucket, port, "ca_file = \"s3-ca.pem\"");
+    let store = Snapshotter::open_store(&config.snapshots, &secrets(String::new()), LOCK)
+        .await
+        .unwrap();
+    let Store::S3(s3) = &store else {
+        panic!("expected an S3 store")
+    };
+    // The bucket's Object Lock answer came back through TLS.
+    assert_eq!(s3.object_lock(), Some(LOCK));
+    assert!(handshakes.load(Ordering::SeqCst) >= 1);
+    let signer = ManifestSigner::load_or_create(&dir.path().join("keys")).unwrap();
+    let snapshotter = Snapshotter::new(store, signer);
+
+    let source = create_database("s3tlssrc");
+    fill_sample(&source);
+    let manifest = snapshotter
+        .take(
+            &config.protect[0],
+            &secrets(source.clone()),
+            now_unix(),
+            Progress::Quiet,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        snapshotter
+            .verify(&manifest.id, Progress::Quiet)
+            .await
+            .unwrap(),
+        manifest
+    );
+    let listed = snapshotter.list().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, manifest.id);
+
+    let fresh = create_database("s3tlsrestored");
+    snapshotter
+        .restore(
+            &manifest.id,
+            &PgTarget::parse(&Secret::new(fresh.clone()), "--to").unwrap(),
+            RestoreMode::RefuseNonEmpty,
+            Progress::Quiet,
+        )
+        .await
+        .unwrap();
+    assert_eq!(sample_fingerprint(&fresh), sample_fingerprint(&source));
+}
+
+#[tokio::test]
+async fn an_https_endpoint_with_an_untrusted_certificate_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = bucket(false).await;
+    let (port, _ca_pem, handshakes) = tls_proxy().await;
+    let config = https_config(dir.path(), &bucket, port, "");
+    let error = Snapshotter::open_store(&config.snapshots, &secrets(String::new()), LOCK)
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("certificate"), "{message}");
+    assert!(message.contains("UnknownIssuer"), "{message}");
+    assert!(
+        message.contains(&format!("https://127.0.0.1:{port}")),
+        "{message}"
+    );
+    assert_eq!(handshakes.load(Ordering::SeqCst), 0);
+
+    // A CA file that is not the server's does not help either.
+    let (_, other_ca, _) = tls_proxy().await;
+    std::fs::write(dir.path().join("other-ca.pem"), other_ca).unwrap();
+    let config = https_config(dir.path(), &bucket, port, "ca_file = \"other-ca.pem\"");
+    let error = Snapshotter::open_store(&config.snapshots, &secrets(String::new()), LOCK)
+        .await
+        .unwrap_err();
+    // (same CA name, another key: the signature does not verify)
+    assert!(
+        error.to_string().contains("invalid peer certificate"),
+        "{error}"
+    );
 }
