@@ -26,6 +26,9 @@ pub(crate) const MAX_FILE_BYTES: usize = 256 * 1024;
 pub(crate) const MAX_DEPTH: usize = 8;
 /// How many simple commands one analysis visits before giving up.
 const MAX_COMMANDS: usize = 4096;
+/// The deepest `(` nesting a script may have before it is unparseable: the bash parser
+/// backtracks exponentially on deeply nested `(` (found by fuzzing the hook input).
+const MAX_PAREN_NESTING: usize = 16;
 /// How many hold findings one analysis keeps. Denies are always kept (there are at most a few
 /// per command visited); past this many holds, one `shell.unparseable` finding says that some
 /// were dropped, so the hold needs two approvers whatever the kept ones say.
@@ -201,6 +204,15 @@ impl<'c, 'a> Walker<'c, 'a> {
             self.report(rules::shell_unparseable::finding(
                 &ShellError::TooLong {
                     limit: MAX_COMMAND_BYTES,
+                }
+                .to_string(),
+            ));
+            return;
+        }
+        if paren_nesting(text) > MAX_PAREN_NESTING {
+            self.report(rules::shell_unparseable::finding(
+                &ShellError::TooDeep {
+                    limit: MAX_PAREN_NESTING,
                 }
                 .to_string(),
             ));
@@ -954,6 +966,24 @@ fn shebang_language(text: &str) -> Option<Option<Language>> {
             .unwrap_or("");
     }
     Some(crate::interpreters::language_of(interpreter))
+}
+
+/// The deepest nesting of `(` in `text`, quotes ignored (an over-estimate is safe: it only
+/// makes a script unparseable, which holds it).
+fn paren_nesting(text: &str) -> usize {
+    let mut depth = 0usize;
+    let mut deepest = 0usize;
+    for c in text.chars() {
+        match c {
+            '(' => {
+                depth = depth.saturating_add(1);
+                deepest = deepest.max(depth);
+            }
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 #[cfg(test)]

@@ -15,6 +15,10 @@ use brush_parser::word::{
 /// The most words one brace expression may expand to before the word counts as dynamic.
 const MAX_BRACE_WORDS: usize = 256;
 
+/// The most `{` one word may hold before brace expansion is not attempted and the word counts
+/// as dynamic: the brace parser backtracks exponentially on many unclosed `{` (found by fuzzing).
+const MAX_BRACES: usize = 8;
+
 /// Marks a split point introduced by an unquoted expansion (`$IFS`, `$X` holding spaces).
 const SPLIT: char = '\u{0}';
 
@@ -280,6 +284,9 @@ fn brace_expand(raw: &str) -> Vec<Option<String>> {
         && !raw.contains(['\'', '"', '\\', '$', '`']);
     if !worth_trying {
         return vec![Some(raw.to_owned())];
+    }
+    if raw.matches('{').count() > MAX_BRACES {
+        return vec![None];
     }
     let parsed = match brush_parser::word::parse_brace_expansions(raw, &parser_options()) {
         Ok(Some(parsed)) => parsed,

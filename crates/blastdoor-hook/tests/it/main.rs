@@ -115,3 +115,19 @@ proptest! {
         }
     }
 }
+
+/// Found by `cargo fuzz run hook_input`: a Bash command with 40 nested `(` made the shell
+/// parser backtrack exponentially, so the hook never answered. It must answer (the 60-second
+/// bound only separates "finishes" from "hangs") and must not allow the command.
+#[test]
+fn deeply_nested_parens_in_a_command_get_an_answer() {
+    let input = include_bytes!("../../fuzz/corpus/hook_input/regression-nested-parens.json");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(run(Harness::ALL[0], input));
+    });
+    let (decision, _) = receiver
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the hook never answered a command with deeply nested parens");
+    assert_ne!(decision, Some(Decision::Allow));
+}

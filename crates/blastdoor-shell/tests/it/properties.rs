@@ -5,6 +5,23 @@ use proptest::prelude::*;
 
 use crate::support::{assess, corpus, files};
 
+/// Found by `cargo fuzz run assess_command`: a word with many unclosed `{` made the brace
+/// parser backtrack exponentially, so classification never returned. It must return (the
+/// 60-second bound only separates "finishes" from "hangs") and must not allow the command.
+#[test]
+fn many_unclosed_braces_classify_without_hanging() {
+    let command = format!(",kub{}[ctl creeeeeee-sa[ctl creeeeeee-", "{".repeat(94));
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let assessment = assess(&command, &files());
+        let _ = sender.send(assessment);
+    });
+    let assessment = receiver
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("classification of a word with many unclosed braces never returned");
+    assert!(!assessment.verdict.reasons.is_empty());
+}
+
 fn shell_like() -> impl Strategy<Value = String> {
     let pieces = prop::sample::select(vec![
         "rm",
