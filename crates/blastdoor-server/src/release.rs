@@ -59,7 +59,7 @@ impl GuardPipeline {
             description: blastdoor_core::redact_known_secrets(description),
             summary: None,
             agent: Some(verified.agent().clone()),
-            token_id: None,
+            token_id: Some(verified.token_id().as_str().to_owned()),
             session: None,
             task: verified.task().map(str::to_owned),
             reasons: verdict.reasons.clone(),

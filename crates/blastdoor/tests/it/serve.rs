@@ -473,6 +473,18 @@ fn an_unknown_mutation_is_held_with_a_hold_id() {
         file_contains(&home.path().join("ledger.sqlite"), hold_id.as_bytes())
             || ledger_mentions(&home, &hold_id)
     );
+    // The stored hold names the capability token that asked, so a person can revoke it.
+    let listing = home.run(&["token", "list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&listing)).unwrap();
+    let token_id = find_token_id(&listed).expect("a token id in `token list --json`");
+    let holds = home.run(&["holds", "--json"]);
+    assert!(
+        holds.status.success(),
+        "{}",
+        String::from_utf8_lossy(&holds.stderr)
+    );
+    let holds: serde_json::Value = serde_json::from_str(&stdout(&holds)).unwrap();
+    assert_eq!(find_token_id(&holds), Some(token_id), "{holds}");
 }
 
 /// True when the ledger's WAL or database holds `needle` (entries may not be checkpointed yet).
