@@ -114,6 +114,8 @@ pub struct Ledger {
     connection: Mutex<Connection>,
     queue: Mutex<Queue>,
     committed: Condvar,
+    /// WAL pages after which a commit folds the WAL into the database (see `fold_long_wal`).
+    wal_limit_pages: std::sync::atomic::AtomicU32,
 }
 
 #[derive(Debug, Default)]
@@ -343,6 +345,7 @@ impl Ledger {
             connection: Mutex::new(connection),
             queue: Mutex::new(Queue::default()),
             committed: Condvar::new(),
+            wal_limit_pages: std::sync::atomic::AtomicU32::new(WAL_AUTOCHECKPOINT_PAGES),
         })
     }
 
@@ -479,8 +482,26 @@ impl Ledger {
         Ok(seqs)
     }
 
+    /// Lets the WAL grow to `pages` pages (default [`WAL_AUTOCHECKPOINT_PAGES`]) before a
+    /// commit folds it into the database. Folding costs several fsyncs; a one-shot process (the
+    /// hook) wants a short WAL because every open reads all of it, while a long-lived writer
+    /// committing large batches (the gateway) would otherwise fold after almost every commit
+    /// and spend most of its time in fsync. Durability is the same either way: an entry is
+    /// durable once its commit returns, whether its frame is in the WAL or the database.
+    pub fn set_wal_limit(&self, pages: u32) -> Result<(), AuditError> {
+        let pages = pages.max(WAL_AUTOCHECKPOINT_PAGES);
+        let connection = self.lock_connection()?;
+        // SQLite's own auto-checkpoint stays a backstop above the fold.
+        connection
+            .pragma_update(None, "wal_autocheckpoint", pages.saturating_mul(4))
+            .map_err(AuditError::storage)?;
+        self.wal_limit_pages
+            .store(pages, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
     /// Checkpoints the WAL into the database and truncates it once it is longer than
-    /// [`WAL_AUTOCHECKPOINT_PAGES`], without waiting: if a reader or writer is busy, the next
+    /// the WAL limit ([`Ledger::set_wal_limit`]), without waiting: if a reader or writer is busy, the next
     /// commit tries again. SQLite's own auto-checkpoint cannot do this for one-shot processes:
     /// a process that opens the ledger alone rebuilds the WAL index and forgets that the frames
     /// were already checkpointed, so the WAL would never restart and every open would read (and
@@ -489,7 +510,11 @@ impl Ledger {
         let mut wal = self.path.clone().into_os_string();
         wal.push("-wal");
         let long = std::fs::metadata(&wal).is_ok_and(|metadata| {
-            metadata.len() > u64::from(WAL_AUTOCHECKPOINT_PAGES) * WAL_FRAME_BYTES_AT_LEAST
+            metadata.len()
+                > u64::from(
+                    self.wal_limit_pages
+                        .load(std::sync::atomic::Ordering::Relaxed),
+                ) * WAL_FRAME_BYTES_AT_LEAST
         });
         if !long {
             return;

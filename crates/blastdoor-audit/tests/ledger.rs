@@ -144,6 +144,46 @@ fn one_shot_appends_keep_the_wal_short_and_opening_writes_nothing() {
 }
 
 #[test]
+fn a_long_lived_writer_folds_the_wal_at_its_own_limit_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.sqlite");
+    let wal = dir.path().join("ledger.sqlite-wal");
+    let frame = 4096 + 24;
+    let limit_pages = WAL_AUTOCHECKPOINT_PAGES * 8;
+    let ledger = Ledger::open_or_create(&path).unwrap();
+    ledger.set_wal_limit(limit_pages).unwrap();
+    let mut longest_wal = 0;
+    let mut shortest_after_fold = u64::MAX;
+    let mut seq = 0;
+    for batch in 0..60 {
+        let records: Vec<Record> = (0..50)
+            .map(|i| record(&format!("gateway batch {batch} entry {i}")))
+            .collect();
+        let seqs = ledger.append_batch(&records).unwrap();
+        assert_eq!(seqs.first(), Some(&(seq + 1)));
+        seq += 50;
+        let length = std::fs::metadata(&wal).map_or(0, |m| m.len());
+        if length < longest_wal {
+            shortest_after_fold = shortest_after_fold.min(length);
+        }
+        longest_wal = longest_wal.max(length);
+    }
+    // It grew past the one-shot default (so commits did not fold every time), folded at its
+    // own limit, and never grew far past it.
+    let default_fold = u64::from(WAL_AUTOCHECKPOINT_PAGES) * frame;
+    assert!(longest_wal > 2 * default_fold, "the WAL peaked at {longest_wal} bytes");
+    assert!(
+        longest_wal <= u64::from(limit_pages + 64) * frame,
+        "the WAL grew to {longest_wal} bytes"
+    );
+    assert!(shortest_after_fold < default_fold, "the WAL was never folded");
+    // Dropped without a final checkpoint (as a killed process would be): every entry is there.
+    drop(ledger);
+    let reader = Ledger::open_existing(&path).unwrap();
+    assert_eq!(reader.verify(None, None).unwrap().entries, 3000);
+}
+
+#[test]
 fn credentials_never_reach_the_database_or_its_wal() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger.sqlite");

@@ -110,8 +110,12 @@ fn is_separator(c: char) -> bool {
 }
 
 fn is_sensitive_key(key: &str) -> bool {
-    let key = key.trim_start_matches('-').to_ascii_lowercase();
-    SENSITIVE_KEY_PARTS.iter().any(|part| key.contains(part))
+    // Without allocating: this runs on every word of every ledger entry.
+    let key = key.trim_start_matches('-').as_bytes();
+    SENSITIVE_KEY_PARTS.iter().any(|part| {
+        key.windows(part.len())
+            .any(|window| window.eq_ignore_ascii_case(part.as_bytes()))
+    })
 }
 
 fn has_secret_prefix(word: &str) -> bool {
@@ -129,10 +133,14 @@ fn has_secret_prefix(word: &str) -> bool {
 pub fn redact_known_secrets(text: &str) -> String {
     // Text that was redacted before keeps its markers as they are, so that redacting twice
     // (a layer, then the ledger) gives the same text as redacting once.
-    text.split(REDACTED)
-        .map(redact_segment)
-        .collect::<Vec<_>>()
-        .join(REDACTED)
+    let mut out = String::with_capacity(text.len());
+    for (index, segment) in text.split(REDACTED).enumerate() {
+        if index > 0 {
+            out.push_str(REDACTED);
+        }
+        redact_segment(segment, &mut out);
+    }
+    out
 }
 
 /// What a word says about the word after it.
@@ -147,8 +155,7 @@ enum Next {
     KeyWithoutSeparator,
 }
 
-fn redact_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+fn redact_segment(text: &str, out: &mut String) {
     let mut next = Next::Plain;
     let mut rest = text;
     while !rest.is_empty() {
@@ -162,10 +169,9 @@ fn redact_segment(text: &str) -> String {
             continue;
         }
         let is_separator_word = matches!(word, ":" | "=");
-        let is_scheme = matches!(
-            word.to_ascii_lowercase().as_str(),
-            "bearer" | "basic" | "token"
-        );
+        let is_scheme = ["bearer", "basic", "token"]
+            .iter()
+            .any(|scheme| word.eq_ignore_ascii_case(scheme));
         next = match next {
             // `Authorization: Bearer X`, `Authorization: token X`: the scheme stays visible.
             Next::Secret if is_separator_word || is_scheme => {
@@ -180,54 +186,54 @@ fn redact_segment(text: &str) -> String {
                 out.push_str(word);
                 Next::Secret
             }
-            Next::KeyWithoutSeparator | Next::Plain => {
-                let (redacted, announces) = redact_word(word);
-                out.push_str(&redacted);
-                announces
-            }
+            Next::KeyWithoutSeparator | Next::Plain => redact_word(word, out),
         };
     }
-    out
 }
 
-/// Redacts one word, and says what it announces about the next one.
-fn redact_word(word: &str) -> (String, Next) {
-    let lower = word.to_ascii_lowercase();
-    if matches!(lower.as_str(), "bearer" | "basic") {
-        return (word.to_owned(), Next::Secret);
+/// Appends `word` to `out`, redacted, and says what it announces about the next word.
+fn redact_word(word: &str, out: &mut String) -> Next {
+    if word.eq_ignore_ascii_case("bearer") || word.eq_ignore_ascii_case("basic") {
+        out.push_str(word);
+        return Next::Secret;
     }
     if has_secret_prefix(word) {
-        return (REDACTED.to_owned(), Next::Plain);
+        out.push_str(REDACTED);
+        return Next::Plain;
     }
     if let Some(redacted) = redact_url_password(word) {
         let redacted = redact_query_values(&redacted).unwrap_or(redacted);
-        return (redacted, Next::Plain);
+        out.push_str(&redacted);
+        return Next::Plain;
     }
     if let Some(redacted) = redact_query_values(word) {
-        return (redacted, Next::Plain);
+        out.push_str(&redacted);
+        return Next::Plain;
     }
     // `KEY=value`, `KEY:value`, `--password=value`, or a bare `KEY:` / `KEY=`.
     if let Some(split) = word.find(['=', ':']) {
         let (key, value_with_separator) = word.split_at(split);
         let value = value_with_separator.get(1..).unwrap_or_default();
-        if is_sensitive_key(key) {
-            if value.is_empty() {
-                return (word.to_owned(), Next::Secret);
-            }
-            let separator = value_with_separator.get(..1).unwrap_or_default();
-            return (format!("{key}{separator}{REDACTED}"), Next::Plain);
+        let separator = value_with_separator.get(..1).unwrap_or_default();
+        if is_sensitive_key(key) && value.is_empty() {
+            out.push_str(word);
+            return Next::Secret;
         }
-        if has_secret_prefix(value) {
-            let separator = value_with_separator.get(..1).unwrap_or_default();
-            return (format!("{key}{separator}{REDACTED}"), Next::Plain);
+        if is_sensitive_key(key) || has_secret_prefix(value) {
+            out.push_str(key);
+            out.push_str(separator);
+            out.push_str(REDACTED);
+            return Next::Plain;
         }
-        return (word.to_owned(), Next::Plain);
+        out.push_str(word);
+        return Next::Plain;
     }
+    out.push_str(word);
     // A bare key that a separate `:`/`=` word may follow, as in JSON (`"token": "..."`).
     if is_sensitive_key(word) && word.len() > 3 {
-        return (word.to_owned(), Next::KeyWithoutSeparator);
+        return Next::KeyWithoutSeparator;
     }
-    (word.to_owned(), Next::Plain)
+    Next::Plain
 }
 
 /// `...?access_token=X&b=Y` → `...?access_token=[redacted]&b=Y`: query parameters whose name

@@ -17,8 +17,73 @@ use hyper_util::rt::TokioExecutor;
 
 use crate::{GatewayError, UpstreamRoute, framing::VIOLATION_HEADER};
 
-/// The client upstream requests go through: HTTP/1.1, pooled, `http://` or `https://`.
-pub type UpstreamClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+type PooledClient = Client<Connector, Full<Bytes>>;
+
+/// The client upstream requests go through: HTTP/1.1, `http://` or `https://`, with one
+/// connection pool per thread. The gateway serves each connection on one worker thread (see
+/// [`crate::serve`]); a pool shared between threads would hand a request to an upstream
+/// connection driven by another thread, and the cross-thread wake-ups cost more than the
+/// proxying itself. Clones share the configuration and, on each thread, the pool.
+#[derive(Clone)]
+pub struct UpstreamClient {
+    /// Tells this client's per-thread pools apart from other clients' (another CA file).
+    id: u64,
+    connector: Connector,
+}
+
+impl std::fmt::Debug for UpstreamClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamClient")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+thread_local! {
+    /// This thread's pool for each [`UpstreamClient`] used on it.
+    static POOLS: std::cell::RefCell<Vec<(u64, PooledClient)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl UpstreamClient {
+    fn new(connector: Connector) -> UpstreamClient {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        UpstreamClient {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            connector,
+        }
+    }
+
+    /// Sends `request` through this thread's pool.
+    pub fn request(
+        &self,
+        request: Request<Full<Bytes>>,
+    ) -> hyper_util::client::legacy::ResponseFuture {
+        let pooled = POOLS
+            .try_with(|pools| {
+                let mut pools = pools.try_borrow_mut().ok()?;
+                if let Some((_, pooled)) = pools.iter().find(|(id, _)| *id == self.id) {
+                    return Some(pooled.clone());
+                }
+                let pooled = self.pool();
+                pools.push((self.id, pooled.clone()));
+                Some(pooled)
+            })
+            .ok()
+            .flatten()
+            // A thread that is exiting (or a re-entrant call) gets a pool of its own.
+            .unwrap_or_else(|| self.pool());
+        pooled.request(request)
+    }
+
+    fn pool(&self) -> PooledClient {
+        Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(256)
+            .build(self.connector.clone())
+    }
+}
 
 /// Railway's project-token header, which may carry the agent's capability token.
 pub const PROJECT_ACCESS_TOKEN: &str = "project-access-token";
@@ -94,9 +159,7 @@ fn build_client(roots: rustls::RootCertStore) -> Result<UpstreamClient, GatewayE
         .https_or_http()
         .enable_http1()
         .wrap_connector(connector);
-    Ok(Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(256)
-        .build(https))
+    Ok(UpstreamClient::new(https))
 }
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1), which apply to one connection only.

@@ -28,5 +28,5 @@ pub use framing::Limits;
 pub use pipeline::{
     ForwardPlan, InboundRequest, Outcome, Pipeline, Refusal, UpstreamOutcome, new_hold_id,
 };
-pub use server::{Gateway, Mounted, MountedFuture, serve};
+pub use server::{Gateway, Mounted, MountedFuture, serve, serve_on};
 pub use upstream::{UpstreamKind, UpstreamRoute};

@@ -118,14 +118,32 @@ impl<P: Pipeline> Gateway<P> {
     }
 }
 
-/// Serves the gateway on `listener` until `shutdown` completes, then lets in-flight requests
-/// finish (up to ten seconds).
+/// Serves the gateway on `listener`, on the caller's runtime, until `shutdown` completes, then
+/// lets in-flight requests finish (up to ten seconds).
 pub async fn serve<P: Pipeline>(
     listener: TcpListener,
     gateway: Arc<Gateway<P>>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
+    serve_on(listener, gateway, 0, shutdown).await
+}
+
+/// [`serve`], with connections served by `workers` threads of their own, each running a
+/// single-threaded runtime (thread per core, as nginx runs one event loop per worker). The
+/// caller's runtime only accepts and hands each connection to the next worker in turn; the
+/// connection, its requests, their decisions and their upstream connections (pooled per thread,
+/// see [`UpstreamClient`]) then stay on that worker, so a request never waits on a wake-up from
+/// another thread except for the ledger's commit. Measured with `scripts/bench-gateway` (see
+/// `docs/benchmarks.md`), this is most of the difference between a work-stealing runtime and
+/// nginx on the same machine. `workers = 0` serves on the caller's runtime.
+pub async fn serve_on<P: Pipeline>(
+    listener: TcpListener,
+    gateway: Arc<Gateway<P>>,
+    workers: usize,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
     let (stop_sender, stop_receiver) = watch::channel(false);
+    let mut pool = WorkerPool::start(workers, &gateway, &stop_receiver)?;
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
@@ -144,29 +162,21 @@ pub async fn serve<P: Pipeline>(
             }
         };
         let _ = stream.set_nodelay(true);
-        let gateway = Arc::clone(&gateway);
-        let stop = stop_receiver.clone();
-        connections.spawn(async move {
-            match gateway.tls.clone() {
-                None => serve_connection(stream, gateway, peer, stop).await,
-                Some(acceptor) => {
-                    // The handshake counts against the header read timeout: a client that
-                    // opens a connection and stalls is dropped.
-                    let timeout = gateway.limits.header_read_timeout;
-                    match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
-                        Ok(Ok(tls)) => serve_connection(tls, gateway, peer, stop).await,
-                        Ok(Err(error)) => {
-                            tracing::debug!(%peer, %error, "TLS handshake failed");
-                        }
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                    }
-                }
-            }
-        });
+        let stream = match pool.hand_over(stream, peer) {
+            None => continue,
+            Some(stream) => stream,
+        };
+        connections.spawn(connection_task(
+            stream,
+            Arc::clone(&gateway),
+            peer,
+            stop_receiver.clone(),
+        ));
     }
     let _ = stop_sender.send(true);
     let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
         while connections.join_next().await.is_some() {}
+        pool.drain().await;
     })
     .await;
     if drained.is_err() {
@@ -174,6 +184,126 @@ pub async fn serve<P: Pipeline>(
         connections.abort_all();
     }
     Ok(())
+}
+
+/// One connection, plain or TLS, until it ends or the gateway stops.
+async fn connection_task<P: Pipeline>(
+    stream: tokio::net::TcpStream,
+    gateway: Arc<Gateway<P>>,
+    peer: std::net::SocketAddr,
+    stop: watch::Receiver<bool>,
+) {
+    match gateway.tls.clone() {
+        None => serve_connection(stream, gateway, peer, stop).await,
+        Some(acceptor) => {
+            // The handshake counts against the header read timeout: a client that opens a
+            // connection and stalls is dropped.
+            let timeout = gateway.limits.header_read_timeout;
+            match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => serve_connection(tls, gateway, peer, stop).await,
+                Ok(Err(error)) => {
+                    tracing::debug!(%peer, %error, "TLS handshake failed");
+                }
+                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+            }
+        }
+    }
+}
+
+type Handover = (std::net::TcpStream, std::net::SocketAddr);
+
+/// The worker threads of [`serve_on`], each with its own single-threaded runtime.
+struct WorkerPool {
+    queues: Vec<tokio::sync::mpsc::UnboundedSender<Handover>>,
+    finished: Vec<tokio::sync::oneshot::Receiver<()>>,
+    next: usize,
+}
+
+impl WorkerPool {
+    fn start<P: Pipeline>(
+        workers: usize,
+        gateway: &Arc<Gateway<P>>,
+        stop: &watch::Receiver<bool>,
+    ) -> std::io::Result<WorkerPool> {
+        let mut pool = WorkerPool {
+            queues: Vec::with_capacity(workers),
+            finished: Vec::with_capacity(workers),
+            next: 0,
+        };
+        for index in 0..workers {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let (queue, mut handed) = tokio::sync::mpsc::unbounded_channel::<Handover>();
+            let (finished, finished_receiver) = tokio::sync::oneshot::channel();
+            let gateway = Arc::clone(gateway);
+            let stop = stop.clone();
+            std::thread::Builder::new()
+                .name(format!("blastdoor-worker-{index}"))
+                .spawn(move || {
+                    runtime.block_on(async move {
+                        let mut connections = JoinSet::new();
+                        // Ends when the acceptor stops and drops its sender.
+                        while let Some((stream, peer)) = handed.recv().await {
+                            while connections.try_join_next().is_some() {}
+                            match tokio::net::TcpStream::from_std(stream) {
+                                Ok(stream) => {
+                                    connections.spawn(connection_task(
+                                        stream,
+                                        Arc::clone(&gateway),
+                                        peer,
+                                        stop.clone(),
+                                    ));
+                                }
+                                Err(error) => {
+                                    tracing::warn!(%peer, %error, "cannot serve a connection");
+                                }
+                            }
+                        }
+                        while connections.join_next().await.is_some() {}
+                    });
+                    let _ = finished.send(());
+                })?;
+            pool.queues.push(queue);
+            pool.finished.push(finished_receiver);
+        }
+        Ok(pool)
+    }
+
+    /// Gives `stream` to the next worker; returns it when there are no workers (serve it
+    /// here). A connection that cannot be handed over is dropped (closed) with a warning.
+    fn hand_over(
+        &mut self,
+        stream: tokio::net::TcpStream,
+        peer: std::net::SocketAddr,
+    ) -> Option<tokio::net::TcpStream> {
+        if self.queues.is_empty() {
+            return Some(stream);
+        }
+        self.next = self.next.wrapping_add(1) % self.queues.len();
+        let handed = stream
+            .into_std()
+            .map_err(|error| error.to_string())
+            .and_then(|stream| {
+                self.queues
+                    .get(self.next)
+                    .ok_or_else(|| "no such worker".to_owned())?
+                    .send((stream, peer))
+                    .map_err(|_| "the worker has stopped".to_owned())
+            });
+        if let Err(why) = handed {
+            tracing::warn!(%peer, why, "cannot hand a connection to a worker");
+        }
+        None
+    }
+
+    /// Stops handing out connections and waits until every worker's connections have ended.
+    async fn drain(&mut self) {
+        self.queues.clear();
+        for finished in self.finished.drain(..) {
+            let _ = finished.await;
+        }
+    }
 }
 
 /// Serves HTTP/1.1 on one connection (plain or TLS), through the framing guard.

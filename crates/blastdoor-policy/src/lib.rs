@@ -13,12 +13,14 @@
 //! request), or depend on any blastdoor crate but `blastdoor-core`. The only IO is
 //! [`PolicyEngine::from_dir`], which reads the policy files once.
 
+mod cache;
 mod defaults;
 mod engine;
 mod error;
 mod load;
 mod request;
 
+pub use cache::CachedPolicyEngine;
 pub use defaults::{DEFAULT_POLICIES, SCHEMA};
 pub use engine::PolicyEngine;
 pub use error::{PolicyError, Problem};

@@ -7,7 +7,7 @@ use serde::Serialize;
 /// One operation on one target, as the policy engine sees it.
 ///
 /// There is no `Default`: the caller states every field, in particular `frozen`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PolicyRequest {
     /// The agent, from its capability token or harness; `None` when it could not be named
     /// (policies see the name `""`).

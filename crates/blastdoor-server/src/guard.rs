@@ -25,7 +25,7 @@ use blastdoor_gateway::{
     ForwardPlan, GatewayError, InboundRequest, Outcome, Pipeline, Refusal, UpstreamOutcome,
 };
 use blastdoor_http::kubernetes::NamespaceMap;
-use blastdoor_policy::{PolicyEngine, PolicyRequest};
+use blastdoor_policy::{CachedPolicyEngine, PolicyRequest};
 
 use crate::approvals::{ApprovalSettings, InFlight, Snapshots, protection_plan, snapshot_note};
 use crate::ledger::LedgerWriter;
@@ -72,7 +72,8 @@ pub struct GuardPipeline {
     pub(crate) upstreams: HashMap<String, UpstreamGuard>,
     pub(crate) tokens: TokenGate,
     pub(crate) secrets: SecretStore,
-    pub(crate) policy: PolicyEngine,
+    /// Decisions are remembered per second for identical requests (see the cache's docs).
+    pub(crate) policy: CachedPolicyEngine,
     pub(crate) ledger: LedgerWriter,
     pub(crate) holds: Arc<HoldStore>,
     pub(crate) approvals: ApprovalSettings,
@@ -241,6 +242,13 @@ impl Pipeline for GuardPipeline {
     }
 
     async fn record_response(&self, receipt: Receipt, outcome: UpstreamOutcome) {
+        // A read the upstream answered is fully described by its decision entry, which was
+        // durable before the request left; a second entry per read would double the ledger's
+        // work for nothing an auditor asks. Everything else gets its follow-up entry: any
+        // operation that is not a read, a re-sent hold, and a read that failed.
+        if receipt.hold.is_none() && !needs_follow_up(receipt.record.operation.risk(), outcome) {
+            return;
+        }
         let (_, now_ms) = now_unix();
         let mut record = receipt.record;
         record.time_unix_ms = now_ms;
@@ -266,6 +274,15 @@ impl Pipeline for GuardPipeline {
             };
             crate::approvals::mark_executed(&self.holds, &hold, status, summary).await;
         }
+    }
+}
+
+/// Whether the upstream's answer to a forwarded operation of `risk` gets its own ledger entry:
+/// always, except for a read the upstream answered without an error status.
+fn needs_follow_up(risk: Risk, outcome: UpstreamOutcome) -> bool {
+    match outcome {
+        UpstreamOutcome::Status(status) => risk != Risk::Read || status >= 400,
+        UpstreamOutcome::Failed => true,
     }
 }
 

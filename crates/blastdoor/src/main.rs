@@ -10,6 +10,12 @@ mod home;
 
 use std::process::ExitCode;
 
+/// mimalloc rather than glibc's allocator: the gateway's requests allocate and free on every
+/// worker thread, and glibc's arenas cost it about a fifth of its throughput (measured with
+/// `scripts/bench-gateway`, see `docs/benchmarks.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 /// Keeps AI coding agents from doing irreversible damage to production.

@@ -388,3 +388,103 @@ async fn an_https_upstream_is_reached_over_tls_trusting_its_ca_file() {
             .is_err()
     );
 }
+
+/// Through `serve_on` with worker threads: many connections, several requests each, spread
+/// over the workers; every allowed request reaches the upstream once with the real credential,
+/// every refused one never does, and shutdown waits for the workers' connections to end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_workers_serve_every_request_once_and_drain_on_shutdown() {
+    let (upstream, seen) = start_upstream().await;
+    let route =
+        UpstreamRoute::new("up", UpstreamKind::Railway, &format!("http://{upstream}")).unwrap();
+    let limits = Limits {
+        max_body_bytes: 1024,
+        header_read_timeout: Duration::from_secs(2),
+        body_read_timeout: Duration::from_secs(1),
+    };
+    let gateway = Arc::new(Gateway::new(
+        vec![route],
+        HeaderPipeline::default(),
+        limits,
+        blastdoor_gateway::forward::new_client().unwrap(),
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(blastdoor_gateway::serve_on(
+        listener,
+        Arc::clone(&gateway),
+        3,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let mut clients = Vec::new();
+    for client in 0..12 {
+        clients.push(tokio::spawn(async move {
+            let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+            let mut statuses = Vec::new();
+            for index in 0..5 {
+                let decision = if index == 2 { "X-Test-Decision: deny\r\n" } else { "" };
+                let body = format!("{{\"client\":{client},\"index\":{index}}}");
+                let raw = format!(
+                    "POST /up/graphql/v2 HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer bd1_test\r\n{decision}Content-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                stream.write_all(raw.as_bytes()).await.unwrap();
+                statuses.push(read_one_response(&mut stream).await);
+            }
+            statuses
+        }));
+    }
+    for client in clients {
+        assert_eq!(client.await.unwrap(), vec![200, 200, 403, 200, 200]);
+    }
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen.len(),
+        12 * 4,
+        "each allowed request reached the upstream once"
+    );
+    assert!(
+        seen.iter()
+            .all(|request| request.contains("authorization: Bearer real-credential"))
+    );
+    assert!(!seen.iter().any(|request| request.contains("\"index\":2")));
+    // An idle keep-alive connection is open while the gateway stops: it is closed, and the
+    // server returns once every worker has finished.
+    let mut idle = tokio::net::TcpStream::connect(address).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(15), serving)
+        .await
+        .expect("serve_on returned after shutdown")
+        .unwrap()
+        .unwrap();
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), idle.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "the idle connection was closed");
+}
+
+/// Reads one HTTP/1.1 response with a Content-Length body from a keep-alive stream and returns
+/// its status.
+async fn read_one_response(stream: &mut tokio::net::TcpStream) -> u16 {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let length: usize = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().unwrap())
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).await.unwrap();
+    head.split(' ').nth(1).unwrap().parse().unwrap()
+}

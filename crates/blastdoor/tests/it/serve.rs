@@ -8,7 +8,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use blastdoor_sim::{INCIDENT_ACCOUNT_TOKEN, SimState, ids};
 
@@ -1113,6 +1113,71 @@ fn an_approved_production_destroy_waits_out_the_cooling_off_window() {
     let ran = resend(served.address, &token, &id, &incident());
     assert_eq!(ran.status, 200, "{ran:?}");
     assert_eq!(volume_deletes(&sim), 1);
+}
+
+/// Ledger entries whose operation description contains `needle`, as (has an upstream status,
+/// the status).
+fn entries_about(home: &TestHome, needle: &str) -> Vec<Option<u64>> {
+    ledger_entries(home)
+        .iter()
+        .filter(|entry| {
+            find_key(entry, "description")
+                .and_then(|value| value.as_str())
+                .is_some_and(|description| description.contains(needle))
+        })
+        .map(|entry| {
+            find_key(entry, "upstream_response")
+                .filter(|value| !value.is_null())
+                .and_then(|response| response.get("status"))
+                .and_then(serde_json::Value::as_u64)
+        })
+        .collect()
+}
+
+#[test]
+fn a_read_is_recorded_once_and_writes_and_failed_reads_get_the_upstreams_answer_too() {
+    let Setup {
+        sim: _sim,
+        home,
+        served,
+    } = setup(None);
+    let token = mint(&home, "staging", "read,write");
+    let read = graphql(
+        served.address,
+        &token,
+        serde_json::json!({ "query": "query { projects { edges { node { id name } } } }" }),
+    );
+    assert_eq!(read.status, 200, "{read:?}");
+    let write = graphql(
+        served.address,
+        &token,
+        serde_json::json!({ "query": format!(
+            "mutation {{ serviceInstanceRedeploy(serviceId: \"{}\", environmentId: \"{}\") }}",
+            ids::API, ids::STAGING
+        ) }),
+    );
+    assert_eq!(write.status, 200, "{write:?}");
+    // A read Railway refuses (the field is not in its schema).
+    let failed = graphql(
+        served.address,
+        &token,
+        serde_json::json!({ "query": "query { noSuchFieldAnywhere { id } }" }),
+    );
+    assert_eq!(failed.status, 400, "{failed:?}");
+    // The follow-up entries are written after the answer; give the writer a moment.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let write_entries = entries_about(&home, "serviceInstanceRedeploy");
+        let failed_entries = entries_about(&home, "noSuchFieldAnywhere");
+        if (write_entries.len() == 2 && failed_entries.len() == 2) || Instant::now() > deadline {
+            assert_eq!(write_entries, vec![None, Some(200)]);
+            assert_eq!(failed_entries, vec![None, Some(400)]);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The successful read: its decision entry, durable before forwarding, and nothing more.
+    assert_eq!(entries_about(&home, "projects"), vec![None]);
 }
 
 #[test]
