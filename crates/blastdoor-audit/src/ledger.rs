@@ -37,7 +37,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension as _, TransactionBehavio
 use crate::AuditError;
 use crate::checkpoint::{Checkpoint, LedgerSigner, LedgerVerifier};
 use crate::merkle::{self, Frontier, Hash};
-use crate::record::{self, Entry, Record};
+use crate::record::{self, EncodedRecord, Entry, Record};
 
 /// The on-disk format version this code reads and writes.
 const FORMAT: &str = "1";
@@ -423,6 +423,12 @@ impl Ledger {
             .map(|record| record::encode_record(&record.redacted()))
             .collect::<Result<Vec<_>, _>>()?;
         self.commit_encoded(encoded.iter().map(Vec::as_slice))
+    }
+
+    /// [`Ledger::append_batch`] for records the caller has already encoded (redaction and
+    /// serialisation done off the committing thread).
+    pub fn append_encoded_batch(&self, records: &[EncodedRecord]) -> Result<Vec<u64>, AuditError> {
+        self.commit_encoded(records.iter().map(EncodedRecord::as_bytes))
     }
 
     fn lock_connection(&self) -> Result<MutexGuard<'_, Connection>, AuditError> {

@@ -79,4 +79,4 @@ pub use ledger::{
     Durability, InclusionProof, Ledger, StoredCheckpoint, VerifyReport, WAL_AUTOCHECKPOINT_PAGES,
     check_receipt,
 };
-pub use record::{Entry, Record, UpstreamResponse};
+pub use record::{EncodedRecord, Entry, Record, UpstreamResponse};

@@ -121,6 +121,24 @@ pub fn encode_entry(seq: u64, record: &Record) -> Result<Vec<u8>, AuditError> {
 
 /// `record` as JSON, fields in declaration order. Done on the appending thread, before the
 /// sequence number is known, so that the committer only splices the number in.
+/// A record already redacted and serialised for the ledger, so that a caller with many
+/// threads can do that work before handing the record to the one thread that commits (see
+/// [`crate::Ledger::append_encoded_batch`]). Only [`EncodedRecord::new`] makes one, so its bytes
+/// are always a redacted record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedRecord(Vec<u8>);
+
+impl EncodedRecord {
+    /// Redacts `record` once more and serialises it.
+    pub fn new(record: &Record) -> Result<EncodedRecord, AuditError> {
+        encode_record(&record.redacted()).map(EncodedRecord)
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 pub(crate) fn encode_record(record: &Record) -> Result<Vec<u8>, AuditError> {
     serde_json::to_vec(record).map_err(|error| AuditError::Encode(error.to_string()))
 }

@@ -171,16 +171,55 @@ fn a_long_lived_writer_folds_the_wal_at_its_own_limit_and_loses_nothing() {
     // It grew past the one-shot default (so commits did not fold every time), folded at its
     // own limit, and never grew far past it.
     let default_fold = u64::from(WAL_AUTOCHECKPOINT_PAGES) * frame;
-    assert!(longest_wal > 2 * default_fold, "the WAL peaked at {longest_wal} bytes");
+    assert!(
+        longest_wal > 2 * default_fold,
+        "the WAL peaked at {longest_wal} bytes"
+    );
     assert!(
         longest_wal <= u64::from(limit_pages + 64) * frame,
         "the WAL grew to {longest_wal} bytes"
     );
-    assert!(shortest_after_fold < default_fold, "the WAL was never folded");
+    assert!(
+        shortest_after_fold < default_fold,
+        "the WAL was never folded"
+    );
     // Dropped without a final checkpoint (as a killed process would be): every entry is there.
     drop(ledger);
     let reader = Ledger::open_existing(&path).unwrap();
     assert_eq!(reader.verify(None, None).unwrap().entries, 3000);
+}
+
+#[test]
+fn records_encoded_by_the_caller_give_the_same_ledger_and_are_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = Ledger::open_or_create(&dir.path().join("plain.sqlite")).unwrap();
+    let encoded = Ledger::open_or_create(&dir.path().join("encoded.sqlite")).unwrap();
+    let records: Vec<Record> = (0..20)
+        .map(|i| record(&format!("entry {i} with Authorization: Bearer hunter2-{i}")))
+        .collect();
+    assert_eq!(
+        plain.append_batch(&records).unwrap(),
+        (1..=20).collect::<Vec<_>>()
+    );
+    let bytes: Vec<_> = records
+        .iter()
+        .map(|record| blastdoor_audit::EncodedRecord::new(record).unwrap())
+        .collect();
+    assert_eq!(
+        encoded.append_encoded_batch(&bytes).unwrap(),
+        (1..=20).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        plain.tree_head().unwrap().1,
+        encoded.tree_head().unwrap().1,
+        "the same records give the same tree either way"
+    );
+    assert_eq!(encoded.verify(None, None).unwrap().entries, 20);
+    for seq in 1..=20 {
+        let stored = String::from_utf8(encoded.entry_bytes(seq).unwrap()).unwrap();
+        assert!(stored.contains("Bearer [redacted]"), "{stored}");
+        assert!(!stored.contains("hunter2"), "{stored}");
+    }
 }
 
 #[test]

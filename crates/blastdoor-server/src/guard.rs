@@ -213,7 +213,7 @@ impl Pipeline for GuardPipeline {
             snapshot_id: None,
             upstream_response: None,
         };
-        let seq = self.append(record.clone()).await?;
+        let seq = self.append(&record).await?;
         tracing::info!(
             upstream = upstream_name,
             agent = verified.agent().as_str(),
@@ -262,7 +262,7 @@ impl Pipeline for GuardPipeline {
                 summary: format!("upstream unreachable after decision entry {}", receipt.seq),
             },
         });
-        if let Err(error) = self.append(record).await {
+        if let Err(error) = self.append(&record).await {
             tracing::error!(%error, decision_seq = receipt.seq, "could not record the upstream's answer");
         }
         if let Some(hold) = receipt.hold {
@@ -288,7 +288,7 @@ fn needs_follow_up(risk: Risk, outcome: UpstreamOutcome) -> bool {
 
 impl GuardPipeline {
     /// Appends through the ledger writer; returns once durable.
-    pub(crate) async fn append(&self, record: Record) -> Result<u64, GatewayError> {
+    pub(crate) async fn append(&self, record: &Record) -> Result<u64, GatewayError> {
         self.ledger
             .append(record)
             .await

@@ -303,7 +303,7 @@ impl GuardPipeline {
             snapshot_id: snapshots.first().map(|taken| taken.id.clone()),
             upstream_response: None,
         };
-        let seq = match self.append(record.clone()).await {
+        let seq = match self.append(&record).await {
             Ok(seq) => seq,
             Err(error) => {
                 crate::approvals::mark_executed(
@@ -451,7 +451,7 @@ impl GuardPipeline {
             snapshot_id: Some(taken.id.clone()),
             upstream_response: None,
         };
-        self.append(record).await
+        self.append(&record).await
     }
 
     /// The ledger entry of a failed snapshot (the destroy did not run).
@@ -492,7 +492,7 @@ impl GuardPipeline {
             snapshot_id: None,
             upstream_response: None,
         };
-        if let Err(error) = self.append(record).await {
+        if let Err(error) = self.append(&record).await {
             tracing::error!(%error, "could not record the failed snapshot");
         }
     }

@@ -774,6 +774,13 @@ impl blastdoor_server::DecisionLog for BrokenLedger {
     fn append(&self, _record: &blastdoor_audit::Record) -> Result<u64, String> {
         Err("disk I/O error".to_owned())
     }
+
+    fn append_encoded_batch(
+        &self,
+        _records: &[blastdoor_audit::EncodedRecord],
+    ) -> Result<Vec<u64>, String> {
+        Err("disk I/O error".to_owned())
+    }
 }
 
 #[test]
