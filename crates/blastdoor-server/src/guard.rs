@@ -18,7 +18,7 @@ use blastdoor_broker::{SecretStore, VerifiedToken};
 use blastdoor_config::UpstreamConfig;
 use blastdoor_core::{
     Actor, Decision, Environment, HoldId, Layer, Operation, OperationKind, Reason, Risk, RuleId,
-    Target, Verdict,
+    Secret, Target, Verdict,
 };
 use blastdoor_gateway::forward::UpstreamClient;
 use blastdoor_gateway::{
@@ -72,6 +72,10 @@ pub struct GuardPipeline {
     pub(crate) upstreams: HashMap<String, UpstreamGuard>,
     pub(crate) tokens: TokenGate,
     pub(crate) secrets: SecretStore,
+    /// Credentials already decrypted from `secrets` (which is read once, at start-up, so this
+    /// holds exactly what decrypting again would give; the key that decrypts them is in memory
+    /// anyway).
+    pub(crate) decrypted: std::sync::Mutex<HashMap<String, Secret<String>>>,
     /// Decisions are remembered per second for identical requests (see the cache's docs).
     pub(crate) policy: CachedPolicyEngine,
     pub(crate) ledger: LedgerWriter,
@@ -189,7 +193,7 @@ impl Pipeline for GuardPipeline {
         };
         let credential = match (verdict.decision, &guard.credential) {
             (Decision::Allow, Some(name)) => {
-                Some(Some(self.secrets.get(name).map_err(|error| {
+                Some(Some(self.credential(name).map_err(|error| {
                     GatewayError::CredentialUnavailable {
                         upstream: upstream_name.to_owned(),
                         why: error.to_string(),
@@ -287,6 +291,26 @@ fn needs_follow_up(risk: Risk, outcome: UpstreamOutcome) -> bool {
 }
 
 impl GuardPipeline {
+    /// The upstream credential `name`, decrypted once and then remembered.
+    pub(crate) fn credential(
+        &self,
+        name: &str,
+    ) -> Result<Secret<String>, blastdoor_broker::BrokerError> {
+        if let Some(known) = self
+            .decrypted
+            .lock()
+            .ok()
+            .and_then(|decrypted| decrypted.get(name).cloned())
+        {
+            return Ok(known);
+        }
+        let credential = self.secrets.get(name)?;
+        if let Ok(mut decrypted) = self.decrypted.lock() {
+            decrypted.insert(name.to_owned(), credential.clone());
+        }
+        Ok(credential)
+    }
+
     /// Appends through the ledger writer; returns once durable.
     pub(crate) async fn append(&self, record: &Record) -> Result<u64, GatewayError> {
         self.ledger
@@ -402,7 +426,7 @@ impl GuardPipeline {
                             "no credential is configured for the topology lookup".to_owned(),
                         )
                     })?;
-                    let credential = self.secrets.get(name).map_err(|error| {
+                    let credential = self.credential(name).map_err(|error| {
                         GatewayError::CredentialUnavailable {
                             upstream: upstream.to_owned(),
                             why: error.to_string(),

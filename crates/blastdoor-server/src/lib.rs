@@ -186,6 +186,7 @@ impl App {
             upstreams,
             tokens,
             secrets,
+            decrypted: std::sync::Mutex::default(),
             policy: CachedPolicyEngine::new(policy),
             ledger,
             holds: Arc::clone(&holds),

@@ -232,7 +232,7 @@ impl GuardPipeline {
             _ => None,
         };
         let credential = match &guard.credential {
-            Some(name) => match self.secrets.get(name) {
+            Some(name) => match self.credential(name) {
                 Ok(credential) => Some(credential),
                 Err(error) => {
                     crate::approvals::mark_executed(
@@ -368,7 +368,7 @@ impl GuardPipeline {
             .credential
             .as_deref()
             .ok_or_else(|| "no credential is configured for the backup call".to_owned())?;
-        let credential = self.secrets.get(name).map_err(|error| error.to_string())?;
+        let credential = self.credential(name).map_err(|error| error.to_string())?;
         let client = request.upstream.client().unwrap_or(&self.client);
         let mut references = Vec::new();
         for instance in &instances {
