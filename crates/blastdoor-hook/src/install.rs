@@ -2,8 +2,8 @@
 //! [`merge_registration`] for `blastdoor install`, [`inspect_registration`] for
 //! `blastdoor doctor`.
 //!
-//! Merging is idempotent: every handler that runs `blastdoor ... hook HARNESS` (whatever path
-//! the binary had) is removed first, then blastdoor's entries are appended, so running the
+//! Merging is idempotent: every handler that runs `blastdoor ... hook HARNESS` or the lean
+//! `blastdoor-hook HARNESS` (whatever path the binary had) is removed first, then blastdoor's entries are appended, so running the
 //! install twice, or after the binary moved, leaves one registration. Everything else in the
 //! file is kept. Keys come out in sorted order (serde_json's map), and the file is pretty
 //! printed; the content of the user's other settings is unchanged.
@@ -94,8 +94,12 @@ pub fn slots(harness: Harness) -> &'static [Slot] {
     }
 }
 
+/// The file name of the lean hook binary, which takes the harness as its only argument.
+pub const LEAN_HOOK_BINARY: &str = "blastdoor-hook";
+
 /// The command line a harness runs: the executable's absolute path (single-quoted when it
-/// holds anything but plain path characters) and `hook HARNESS`.
+/// holds anything but plain path characters), then `HARNESS` for the lean hook binary (file
+/// name [`LEAN_HOOK_BINARY`]) or `hook HARNESS` for the full `blastdoor` binary.
 pub fn hook_command(executable: &Path, harness: Harness) -> String {
     let path = executable.to_string_lossy();
     let plain = path
@@ -105,7 +109,40 @@ pub fn hook_command(executable: &Path, harness: Harness) -> String {
         true => path.into_owned(),
         false => format!("'{}'", path.replace('\'', r"'\''")),
     };
-    format!("{program} hook {}", harness.as_str())
+    let lean = executable
+        .file_name()
+        .is_some_and(|name| name == LEAN_HOOK_BINARY);
+    match lean {
+        true => format!("{program} {}", harness.as_str()),
+        false => format!("{program} hook {}", harness.as_str()),
+    }
+}
+
+/// The program (unquoted) of a command line that runs blastdoor's hook for `harness`:
+/// `.../blastdoor... hook HARNESS` or `.../blastdoor-hook HARNESS`, as [`hook_command`]
+/// writes them; `None` for any other command line.
+pub fn registered_program(harness: Harness, command: &str) -> Option<String> {
+    let command = command.trim();
+    let program = command.strip_suffix(harness.as_str())?.strip_suffix(' ')?;
+    let (program, lean) = match program.strip_suffix(" hook") {
+        Some(program) => (program, false),
+        None => (program, true),
+    };
+    let program = program.trim_end();
+    let unquoted = match program
+        .strip_prefix('\'')
+        .and_then(|quoted| quoted.strip_suffix('\''))
+    {
+        Some(quoted) => quoted.replace(r"'\''", "'"),
+        None => program.to_owned(),
+    };
+    let ours = match lean {
+        true => Path::new(&unquoted)
+            .file_name()
+            .is_some_and(|name| name == LEAN_HOOK_BINARY),
+        false => unquoted.contains("blastdoor"),
+    };
+    ours.then_some(unquoted)
 }
 
 /// The settings text with blastdoor's hook registered, from the current text (`None` or
@@ -258,16 +295,13 @@ fn is_fail_closed(harness: Harness, handler: &Value) -> bool {
     }
 }
 
-/// A handler that runs `.../blastdoor... hook HARNESS`.
+/// A handler that runs blastdoor's hook for `harness` (either form, see
+/// [`registered_program`]).
 fn is_ours(harness: Harness, handler: &Value) -> bool {
-    let Some(command) = handler.get(command_key(harness)).and_then(Value::as_str) else {
-        return false;
-    };
-    let suffix = format!(" hook {}", harness.as_str());
-    match command.trim_end().strip_suffix(&suffix) {
-        Some(program) => program.contains("blastdoor"),
-        None => false,
-    }
+    handler
+        .get(command_key(harness))
+        .and_then(Value::as_str)
+        .is_some_and(|command| registered_program(harness, command).is_some())
 }
 
 fn uses_matchers(harness: Harness) -> bool {
@@ -387,6 +421,73 @@ mod tests {
             hook_command(Path::new("/usr/bin/blastdoor"), Harness::Codex),
             "/usr/bin/blastdoor hook codex"
         );
+    }
+
+    #[test]
+    fn the_lean_binary_is_registered_with_the_harness_as_its_only_argument() {
+        assert_eq!(
+            hook_command(Path::new("/usr/bin/blastdoor-hook"), Harness::Claude),
+            "/usr/bin/blastdoor-hook claude"
+        );
+        assert_eq!(
+            hook_command(Path::new("/opt/blast door/blastdoor-hook"), Harness::Cursor),
+            "'/opt/blast door/blastdoor-hook' cursor"
+        );
+    }
+
+    #[test]
+    fn both_forms_are_recognised_and_nothing_else() {
+        for (command, program) in [
+            ("/usr/bin/blastdoor hook claude", "/usr/bin/blastdoor"),
+            ("/usr/bin/blastdoor-hook claude", "/usr/bin/blastdoor-hook"),
+            (
+                "'/opt/it'\\''s/blastdoor-hook' claude",
+                "/opt/it's/blastdoor-hook",
+            ),
+            (
+                "'/opt/blast door/blastdoor' hook claude ",
+                "/opt/blast door/blastdoor",
+            ),
+        ] {
+            assert_eq!(
+                registered_program(Harness::Claude, command).as_deref(),
+                Some(program),
+                "{command}"
+            );
+        }
+        for command in [
+            "/usr/bin/blastdoor-hook codex",
+            "/usr/bin/my-linter claude",
+            "/usr/bin/blastdoor-hooks claude",
+            "/usr/bin/blastdoor claude",
+            "claude",
+            "blastdoor-hook",
+        ] {
+            assert_eq!(
+                registered_program(Harness::Claude, command),
+                None,
+                "{command}"
+            );
+        }
+    }
+
+    #[test]
+    fn switching_to_the_lean_binary_replaces_the_full_one() {
+        let full = merge(Harness::Claude, None, COMMAND);
+        let lean = merge(
+            Harness::Claude,
+            Some(&full),
+            "/usr/local/bin/blastdoor-hook claude",
+        );
+        assert!(!lean.contains(COMMAND));
+        let found = inspect_registration(Harness::Claude, &lean, Path::new("s")).unwrap();
+        assert_eq!(found.present.len(), 3);
+        assert_eq!(
+            found.commands,
+            vec!["/usr/local/bin/blastdoor-hook claude".to_owned()]
+        );
+        let back = merge(Harness::Claude, Some(&lean), COMMAND);
+        assert_eq!(back, full);
     }
 
     #[test]

@@ -25,7 +25,8 @@ pub use evaluate::{
 };
 pub use harness::{Harness, Scope};
 pub use install::{
-    Registration, Slot, hook_command, inspect_registration, merge_registration, slots,
+    LEAN_HOOK_BINARY, Registration, Slot, hook_command, inspect_registration, merge_registration,
+    registered_program, slots,
 };
 pub use protect::{DISARM_RULE, disarm_reason};
 pub use request::{Action, Envelope, HookRequest, PermissionMode, parse_request};

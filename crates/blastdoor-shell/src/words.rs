@@ -19,6 +19,11 @@ const MAX_BRACE_WORDS: usize = 256;
 /// as dynamic: the brace parser backtracks exponentially on many unclosed `{` (found by fuzzing).
 const MAX_BRACES: usize = 8;
 
+/// The longest run of digits a word may hold before brace expansion is not attempted and the
+/// word counts as dynamic: brush-parser 0.4 reads every digit run in a brace expression as an
+/// `i64` and panics when it overflows (found by fuzzing). 18 digits always fit.
+const MAX_BRACE_DIGITS: usize = 18;
+
 /// Marks a split point introduced by an unquoted expansion (`$IFS`, `$X` holding spaces).
 const SPLIT: char = '\u{0}';
 
@@ -285,7 +290,7 @@ fn brace_expand(raw: &str) -> Vec<Option<String>> {
     if !worth_trying {
         return vec![Some(raw.to_owned())];
     }
-    if raw.matches('{').count() > MAX_BRACES {
+    if raw.matches('{').count() > MAX_BRACES || longest_digit_run(raw) > MAX_BRACE_DIGITS {
         return vec![None];
     }
     let parsed = match brush_parser::word::parse_brace_expansions(raw, &parser_options()) {
@@ -313,6 +318,14 @@ fn brace_expand(raw: &str) -> Vec<Option<String>> {
         words = next;
     }
     words.into_iter().map(Some).collect()
+}
+
+/// The length of the longest run of ASCII digits in `text`.
+fn longest_digit_run(text: &str) -> usize {
+    text.split(|c: char| !c.is_ascii_digit())
+        .map(str::len)
+        .max()
+        .unwrap_or(0)
 }
 
 fn expand_members(members: &[BraceExpressionMember]) -> Option<Vec<String>> {
@@ -494,6 +507,24 @@ mod tests {
         assert_eq!(texts("{rm,-rf,/x}"), ["rm", "-rf", "/x"]);
         assert_eq!(texts("a{1..3}"), ["a1", "a2", "a3"]);
         assert_eq!(texts("'{a,b}'"), ["{a,b}"]);
+    }
+
+    #[test]
+    fn a_brace_number_too_long_for_the_parser_makes_the_word_dynamic() {
+        let variables = Variables::new(None, "/w");
+        // 19 digits overflow an i64; brush-parser would panic reading them.
+        for raw in [
+            "{1..9999999999999999999}",
+            "{a,b}12345678901234567890",
+            "x{1..3..99999999999999999999}",
+        ] {
+            let args = expand(raw, &variables, None);
+            assert!(args.iter().all(|arg| arg.dynamic), "{raw}: {args:?}");
+        }
+        assert_eq!(
+            texts("{1..2}999999999999999999"),
+            ["1999999999999999999", "2999999999999999999"]
+        );
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! broker live in their crates, where they are tested without a process around them.
 
 mod cmd;
-mod home;
+
+// `crate::home` for the command modules: the library's, shared with the lean hook binary.
+use blastdoor::home;
 
 use std::process::ExitCode;
 

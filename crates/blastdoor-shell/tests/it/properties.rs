@@ -22,6 +22,31 @@ fn many_unclosed_braces_classify_without_hanging() {
     assert!(!assessment.verdict.reasons.is_empty());
 }
 
+/// Found by `cargo fuzz run assess_command`: a brace expression holding a run of digits too
+/// long for an `i64` made brush-parser panic (`unwrap` on the integer parse). The word's value
+/// is unknown, so the command must classify, and not be allowed.
+#[test]
+fn a_brace_number_that_overflows_classifies_without_panicking() {
+    let crash = format!(
+        ",kb{{k{{{}*\0{{{}{{{{{{{{ternative-",
+        "\0".repeat(7),
+        "8".repeat(71)
+    );
+    for command in [
+        crash,
+        "rm -rf /x{1..99999999999999999999}".to_owned(),
+        "r{m,x} -rf /srv/data99999999999999999999".to_owned(),
+    ] {
+        let assessment = assess(&command, &files());
+        assert!(!assessment.verdict.reasons.is_empty(), "{command}");
+        assert_ne!(
+            assessment.verdict.decision,
+            blastdoor_core::Decision::Allow,
+            "{command}"
+        );
+    }
+}
+
 fn shell_like() -> impl Strategy<Value = String> {
     let pieces = prop::sample::select(vec![
         "rm",

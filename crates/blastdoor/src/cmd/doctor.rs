@@ -1,8 +1,9 @@
 //! `blastdoor doctor`: checks this machine for the hazards the design names, and reports only
 //! what it actually checked:
-//! - for each harness, whether `blastdoor hook` is registered (user and current-project
-//!   settings), in every slot `blastdoor install` uses, with the fail-closed switch on where
-//!   the harness has one, and whether the registered executable still exists;
+//! - for each harness, whether the hook (`blastdoor hook` or the lean `blastdoor-hook`) is
+//!   registered (user and current-project settings), in every slot `blastdoor install` uses,
+//!   with the fail-closed switch on where the harness has one, and whether the registered
+//!   executable still exists;
 //! - whether `BLASTDOOR_HOME` (and its ledger) can be read by group or others;
 //! - (for information) how durable the hook's ledger entries are (`hook.ledger_sync`), whether
 //!   held commands can be approved (a state database exists) and whether blastdoor is frozen;
@@ -180,7 +181,7 @@ fn check_harness(
             problems.push("fails open: the fail-closed switch is off".to_owned());
         }
         for command in &registration.commands {
-            if !executable_exists(command) {
+            if !executable_exists(harness, command) {
                 problems.push(format!(
                     "`{command}` does not point at an existing executable"
                 ));
@@ -233,16 +234,12 @@ fn hazard(harness: Harness, message: String) -> Finding {
     }
 }
 
-/// The program of a registered `PROGRAM hook HARNESS` command line exists and is executable.
-fn executable_exists(command: &str) -> bool {
-    let Some(program) = command.rsplitn(3, ' ').nth(2) else {
+/// The program of a registered hook command line (`PROGRAM hook HARNESS` or the lean
+/// `PROGRAM HARNESS`) exists and is executable.
+fn executable_exists(harness: Harness, command: &str) -> bool {
+    let Some(program) = blastdoor_hook::registered_program(harness, command) else {
         return false;
     };
-    let program = program
-        .strip_prefix('\'')
-        .and_then(|quoted| quoted.strip_suffix('\''))
-        .map(|quoted| quoted.replace(r"'\''", "'"))
-        .unwrap_or_else(|| program.to_owned());
     std::fs::metadata(&program)
         .is_ok_and(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
 }

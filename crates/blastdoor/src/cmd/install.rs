@@ -1,5 +1,7 @@
-//! `blastdoor install HARNESS [--user|--project]`: registers `blastdoor hook HARNESS` in that
-//! harness's settings file, with its fail-closed switch on where it has one.
+//! `blastdoor install HARNESS [--user|--project]`: registers the hook in that harness's
+//! settings file, with its fail-closed switch on where it has one. The command registered is
+//! the lean `blastdoor-hook HARNESS` when that binary sits beside this one (it answers the same
+//! and starts faster), else `blastdoor hook HARNESS`.
 //!
 //! The merge itself is `blastdoor_hook::merge_registration` (pure, idempotent, keeps the
 //! user's other settings and hooks). Here: choose the file, refuse a malformed one (it is left
@@ -49,7 +51,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
         .settings_file(scope, &user_home, &project)
         .context("this harness has no settings file for that scope")?;
     let executable = std::env::current_exe().context("cannot find the path of this executable")?;
-    let command = blastdoor_hook::hook_command(&executable, harness);
+    let command = blastdoor_hook::hook_command(&hook_executable(&executable), harness);
 
     let existing = match std::fs::read_to_string(&path) {
         Ok(text) => Some(text),
@@ -73,6 +75,22 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
         path.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The program to register: the lean hook binary beside `executable` when it is there and
+/// executable, else `executable` itself (run as `blastdoor hook HARNESS`).
+///
+/// Nothing here proves the two binaries come from the same build: after `cargo run -p
+/// blastdoor`, which relinks only `blastdoor`, an older `blastdoor-hook` would keep answering
+/// with older code. The README says to build both together (`cargo build --release`).
+fn hook_executable(executable: &Path) -> PathBuf {
+    let lean = executable.with_file_name(blastdoor_hook::LEAN_HOOK_BINARY);
+    let usable = std::fs::metadata(&lean)
+        .is_ok_and(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o111 != 0);
+    match usable {
+        true => lean,
+        false => executable.to_owned(),
+    }
 }
 
 /// Writes `contents` to `path` through a temporary file in the same directory and a rename,

@@ -764,3 +764,147 @@ fn doctor_says_how_durable_hook_entries_are_and_whether_holds_can_be_approved() 
     assert!(text.contains("fsynced"), "{text}");
     assert!(text.contains("registered as holds"), "{text}");
 }
+
+/// Runs `blastdoor-hook HARNESS` (the lean binary `blastdoor install` registers) in `home`,
+/// with the environment `blastdoor` gets there.
+fn lean_hook_bytes(home: &TestHome, harness: &str, input: &[u8]) -> Output {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let like = home.command(&[]);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_blastdoor-hook"));
+    command.arg(harness);
+    for (name, value) in like.get_envs() {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "blastdoor-hook must exit 0; stderr: {}",
+        stderr(&output)
+    );
+    output
+}
+
+/// The ledger's entries without what differs between two runs (the time).
+fn entries_without_time(home: &TestHome) -> Vec<Value> {
+    let mut entries = ledger_entries(home);
+    for entry in &mut entries {
+        entry.as_object_mut().unwrap().remove("time_unix_ms");
+    }
+    entries
+}
+
+#[test]
+fn the_lean_hook_binary_answers_and_records_exactly_as_blastdoor_hook() {
+    let full_home = TestHome::empty();
+    let lean_home = TestHome::empty();
+    // Both homes' scratch directories have the same shape, but not the same path: give both
+    // runs the same cwd so the envelopes are byte-identical.
+    let cwd = full_home.scratch();
+    let envelope = |mode: &str, tool: &str, tool_input: Value| {
+        let mut value = claude(&full_home, mode, tool, tool_input);
+        value["cwd"] = json!(cwd);
+        value.to_string().into_bytes()
+    };
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "claude",
+            envelope("default", "Bash", json!({"command": HARMLESS})),
+        ),
+        (
+            "claude",
+            envelope("bypassPermissions", "Bash", json!({"command": INCIDENT})),
+        ),
+        (
+            "claude",
+            envelope("default", "Bash", json!({"command": UNKNOWN})),
+        ),
+        (
+            "claude",
+            envelope("auto", "Bash", json!({"command": UNKNOWN})),
+        ),
+        (
+            "claude",
+            envelope("default", "Read", json!({"file_path": "/srv/app/.env"})),
+        ),
+        ("claude", b"{broken".to_vec()),
+        ("claude", b"{}".to_vec()),
+        (
+            "cursor",
+            cursor_shell(&full_home, "rm -rf /")
+                .to_string()
+                .into_bytes(),
+        ),
+        ("gemini", b"".to_vec()),
+    ];
+    for (harness, input) in &cases {
+        let full = hook_bytes(&full_home, harness, input);
+        let lean = lean_hook_bytes(&lean_home, harness, input);
+        assert_eq!(
+            stdout(&full),
+            stdout(&lean),
+            "{harness}: {}",
+            String::from_utf8_lossy(input)
+        );
+        assert_eq!(full.stderr, lean.stderr);
+    }
+    let full_entries = entries_without_time(&full_home);
+    assert_eq!(full_entries.len(), cases.len());
+    assert_eq!(full_entries, entries_without_time(&lean_home));
+    let decisions: Vec<&str> = full_entries
+        .iter()
+        .map(|entry| entry["verdict"]["decision"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            "allow", "hold", "hold", "hold", "deny", "deny", "deny", "deny", "deny"
+        ]
+    );
+}
+
+#[test]
+fn a_hold_registered_by_one_hook_binary_is_found_by_the_other() {
+    let home = TestHome::initialised();
+    enrol(&home, "alice");
+    let input = claude_in_session(&home, "s1", "default", UNKNOWN).to_string();
+    let (_, lean_reason) = pre_tool_use_answer(&lean_hook_bytes(&home, "claude", input.as_bytes()));
+    let (decision, full_reason) =
+        pre_tool_use_answer(&hook_bytes(&home, "claude", input.as_bytes()));
+    assert_eq!(decision, "ask");
+    assert_eq!(hold_id_in(&lean_reason), hold_id_in(&full_reason));
+    assert_eq!(lean_reason, full_reason);
+}
+
+#[test]
+fn the_lean_hook_binary_refuses_a_bad_command_line_like_blastdoor_hook() {
+    let home = TestHome::empty();
+    for args in [&[][..], &["bogus"][..], &["claude", "extra"][..]] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_blastdoor-hook"))
+            .args(args)
+            .env("BLASTDOOR_HOME", home.path())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert!(
+            stderr(&output).contains("usage: blastdoor-hook HARNESS"),
+            "{args:?}"
+        );
+        let mut full_args = vec!["hook"];
+        full_args.extend_from_slice(args);
+        assert_eq!(home.run(&full_args).status.code(), Some(2), "{args:?}");
+    }
+    assert!(!home.path().join("ledger.sqlite").exists());
+}

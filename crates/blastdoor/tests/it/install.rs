@@ -26,8 +26,80 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// What `blastdoor install` registers here: the lean `blastdoor-hook`, which cargo builds
+/// beside `blastdoor`.
 fn hook_command(harness: &str) -> String {
-    format!("{} hook {harness}", env!("CARGO_BIN_EXE_blastdoor"))
+    format!("{} {harness}", env!("CARGO_BIN_EXE_blastdoor-hook"))
+}
+
+/// A directory holding a hard link to `blastdoor` and nothing else (no `blastdoor-hook`
+/// beside it), on the same file system as the build's binaries.
+fn lone_blastdoor() -> (tempfile::TempDir, PathBuf) {
+    let binary = Path::new(env!("CARGO_BIN_EXE_blastdoor"));
+    let dir = tempfile::tempdir_in(binary.parent().unwrap()).unwrap();
+    let lone = dir.path().join("blastdoor");
+    std::fs::hard_link(binary, &lone).unwrap();
+    (dir, lone)
+}
+
+#[test]
+fn without_the_lean_binary_beside_it_install_registers_blastdoor_hook() {
+    let home = TestHome::empty();
+    let (_dir, lone) = lone_blastdoor();
+    let output = std::process::Command::new(&lone)
+        .args(["install", "claude"])
+        .env("BLASTDOOR_HOME", home.path())
+        .env("HOME", user_home(&home))
+        .current_dir(home.scratch())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let settings = read_json(&user_home(&home).join(".claude/settings.json"));
+    for entry in settings["hooks"]["PreToolUse"].as_array().unwrap() {
+        assert_eq!(
+            entry["hooks"][0]["command"],
+            format!("{} hook claude", lone.display())
+        );
+    }
+
+    // doctor counts that form as protected too, and installing the lean binary replaces it.
+    let output = doctor(&home, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("protected harnesses: claude"));
+    assert!(install(&home, &["claude"]).status.success());
+    let settings = read_json(&user_home(&home).join(".claude/settings.json"));
+    let entries = settings["hooks"]["PreToolUse"].as_array().unwrap();
+    assert_eq!(entries.len(), 3);
+    for entry in entries {
+        assert_eq!(entry["hooks"][0]["command"], hook_command("claude"));
+    }
+}
+
+#[test]
+fn doctor_flags_a_registered_hook_binary_that_is_gone() {
+    let home = TestHome::empty();
+    let (dir, lone) = lone_blastdoor();
+    let lean = dir.path().join("blastdoor-hook");
+    std::fs::hard_link(env!("CARGO_BIN_EXE_blastdoor-hook"), &lean).unwrap();
+    let output = std::process::Command::new(&lone)
+        .args(["install", "claude"])
+        .env("BLASTDOOR_HOME", home.path())
+        .env("HOME", user_home(&home))
+        .current_dir(home.scratch())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains(&format!("{} claude", lean.display())));
+    assert_eq!(doctor(&home, &[]).status.code(), Some(0));
+
+    std::fs::remove_file(&lean).unwrap();
+    let output = doctor(&home, &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("does not point at an existing executable"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
