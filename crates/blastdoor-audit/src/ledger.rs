@@ -22,7 +22,11 @@
 //! rebuilds SQLite's WAL index by reading every frame of the WAL, so the cost of opening grows
 //! with the WAL. Connections therefore checkpoint early ([`WAL_AUTOCHECKPOINT_PAGES`]) and never
 //! on close (`SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE`): closing a connection costs no fsync, and the
-//! WAL a hook process has to read stays short. Opening an existing ledger writes nothing.
+//! WAL a hook process has to read stays short. Opening an existing ledger writes nothing. A
+//! long-lived writer committing large batches (the gateway) raises its own limit with
+//! [`Ledger::set_wal_limit`]; a hook process writing to the same ledger meanwhile still folds at
+//! the short limit, so it may pay for folding the gateway's recent frames (a copy and one fsync
+//! of the database) on one call.
 
 use std::collections::HashMap;
 use std::fs::{DirBuilder, OpenOptions};

@@ -119,8 +119,6 @@ pub fn encode_entry(seq: u64, record: &Record) -> Result<Vec<u8>, AuditError> {
     entry_bytes(seq, &encode_record(record)?)
 }
 
-/// `record` as JSON, fields in declaration order. Done on the appending thread, before the
-/// sequence number is known, so that the committer only splices the number in.
 /// A record already redacted and serialised for the ledger, so that a caller with many
 /// threads can do that work before handing the record to the one thread that commits (see
 /// [`crate::Ledger::append_encoded_batch`]). Only [`EncodedRecord::new`] makes one, so its bytes
@@ -139,6 +137,8 @@ impl EncodedRecord {
     }
 }
 
+/// `record` as JSON, fields in declaration order. Done on the appending thread, before the
+/// sequence number is known, so that the committer only splices the number in.
 pub(crate) fn encode_record(record: &Record) -> Result<Vec<u8>, AuditError> {
     serde_json::to_vec(record).map_err(|error| AuditError::Encode(error.to_string()))
 }

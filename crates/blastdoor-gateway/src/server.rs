@@ -53,6 +53,9 @@ pub struct Gateway<P> {
     mounts: Vec<(String, Arc<dyn Mounted>)>,
     /// Terminate TLS on the gateway's listeners (`None`: plain HTTP).
     tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Follow-ups still being recorded after their response went out (see
+    /// [`record_in_background`]); shutdown waits for them.
+    background: Arc<Background>,
 }
 
 impl<P: std::fmt::Debug> std::fmt::Debug for Gateway<P> {
@@ -92,6 +95,7 @@ impl<P: Pipeline> Gateway<P> {
             metrics,
             mounts: Vec::new(),
             tls: None,
+            background: Arc::default(),
         }
     }
 
@@ -176,14 +180,60 @@ pub async fn serve_on<P: Pipeline>(
     let _ = stop_sender.send(true);
     let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
         while connections.join_next().await.is_some() {}
+        gateway.background.idle().await;
         pool.drain().await;
     })
     .await;
     if drained.is_err() {
         tracing::warn!("connections still open after the drain timeout; closing them");
         connections.abort_all();
+        pool.abort().await;
     }
     Ok(())
+}
+
+/// Counts the background tasks of [`record_in_background`], so that shutdown can wait for them
+/// (they record ledger follow-ups and mark held operations executed).
+#[derive(Debug, Default)]
+struct Background {
+    running: std::sync::atomic::AtomicUsize,
+    finished: tokio::sync::Notify,
+}
+
+/// One running background task; finishing (or being dropped) counts it out.
+struct BackgroundTask(Arc<Background>);
+
+impl Drop for BackgroundTask {
+    fn drop(&mut self) {
+        let before = self
+            .0
+            .running
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        if before == 1 {
+            self.0.finished.notify_waiters();
+        }
+    }
+}
+
+impl Background {
+    fn start(self: &Arc<Background>) -> BackgroundTask {
+        self.running
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        BackgroundTask(Arc::clone(self))
+    }
+
+    /// Returns once no background task is running.
+    async fn idle(&self) {
+        loop {
+            let finished = self.finished.notified();
+            tokio::pin!(finished);
+            finished.as_mut().enable();
+            if self.running.load(std::sync::atomic::Ordering::Acquire) == 0 {
+                return;
+            }
+            finished.await;
+        }
+    }
 }
 
 /// One connection, plain or TLS, until it ends or the gateway stops.
@@ -215,7 +265,10 @@ type Handover = (std::net::TcpStream, std::net::SocketAddr);
 /// The worker threads of [`serve_on`], each with its own single-threaded runtime.
 struct WorkerPool {
     queues: Vec<tokio::sync::mpsc::UnboundedSender<Handover>>,
-    finished: Vec<tokio::sync::oneshot::Receiver<()>>,
+    /// One per worker still running (`None` once it has stopped).
+    finished: Vec<Option<tokio::sync::oneshot::Receiver<()>>>,
+    /// Tells the workers to drop what is still open (the drain timeout has passed).
+    abort: watch::Sender<bool>,
     next: usize,
 }
 
@@ -225,9 +278,11 @@ impl WorkerPool {
         gateway: &Arc<Gateway<P>>,
         stop: &watch::Receiver<bool>,
     ) -> std::io::Result<WorkerPool> {
+        let (abort, aborted) = watch::channel(false);
         let mut pool = WorkerPool {
             queues: Vec::with_capacity(workers),
             finished: Vec::with_capacity(workers),
+            abort,
             next: 0,
         };
         for index in 0..workers {
@@ -238,6 +293,7 @@ impl WorkerPool {
             let (finished, finished_receiver) = tokio::sync::oneshot::channel();
             let gateway = Arc::clone(gateway);
             let stop = stop.clone();
+            let mut aborted = aborted.clone();
             std::thread::Builder::new()
                 .name(format!("blastdoor-worker-{index}"))
                 .spawn(move || {
@@ -260,12 +316,21 @@ impl WorkerPool {
                                 }
                             }
                         }
-                        while connections.join_next().await.is_some() {}
+                        // Wait for the connections and the follow-ups they started, unless the
+                        // drain timeout passes first.
+                        let drain = async {
+                            while connections.join_next().await.is_some() {}
+                            gateway.background.idle().await;
+                        };
+                        tokio::select! {
+                            () = drain => {}
+                            _ = aborted.wait_for(|aborted| *aborted) => {}
+                        }
                     });
                     let _ = finished.send(());
                 })?;
             pool.queues.push(queue);
-            pool.finished.push(finished_receiver);
+            pool.finished.push(Some(finished_receiver));
         }
         Ok(pool)
     }
@@ -297,11 +362,24 @@ impl WorkerPool {
         None
     }
 
+    /// Drops every worker's remaining connections and background tasks, and waits (at most a
+    /// second) for the workers to stop.
+    async fn abort(&mut self) {
+        let _ = self.abort.send(true);
+        self.queues.clear();
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.drain()).await;
+    }
+
     /// Stops handing out connections and waits until every worker's connections have ended.
     async fn drain(&mut self) {
         self.queues.clear();
-        for finished in self.finished.drain(..) {
-            let _ = finished.await;
+        // Each worker is crossed off only once it has stopped, so a wait cut short (by the
+        // drain timeout) can be taken up again.
+        for slot in &mut self.finished {
+            if let Some(finished) = slot.as_mut() {
+                let _ = finished.await;
+                *slot = None;
+            }
         }
     }
 }
@@ -544,8 +622,12 @@ fn record_in_background<P: Pipeline>(
     receipt: P::Receipt,
     outcome: UpstreamOutcome,
 ) {
+    let task = gateway.background.start();
     let gateway = Arc::clone(gateway);
-    tokio::spawn(async move { gateway.pipeline.record_response(receipt, outcome).await });
+    tokio::spawn(async move {
+        gateway.pipeline.record_response(receipt, outcome).await;
+        drop(task);
+    });
 }
 
 /// Takes the capability token out of the headers: `Authorization: Bearer`, or for Railway

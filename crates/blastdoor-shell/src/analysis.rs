@@ -743,6 +743,23 @@ impl<'c, 'a> Walker<'c, 'a> {
             )));
             return;
         }
+        // The rules read flags from the arguments; a word that could become any arguments at
+        // all (a brace expansion too large to follow) hides them. The rules still run, so a
+        // deny they find stands.
+        if let Some(unknowable) = invocation.args.iter().find(|arg| arg.unexpanded) {
+            self.report(rules::shell_dynamic::finding(&format!(
+                "the word `{}` expands to arguments that are only known at run time",
+                unknowable.text
+            )));
+        }
+        if let Some(computed) = computed_flag_position(&invocation) {
+            self.report(rules::shell_dynamic::finding(&format!(
+                "`{}` gets the argument `{}`, computed at run time, where a flag such as \
+                 `-delete` or `--force` could stand",
+                invocation.program(),
+                computed.text
+            )));
+        }
         if unwrapped > 32 {
             self.report(rules::shell_unparseable::finding(
                 "too many nested wrappers",
@@ -984,6 +1001,87 @@ fn paren_nesting(text: &str) -> usize {
         }
     }
     deepest
+}
+
+/// For the programs whose flags alone make them destructive (`find ... -delete`,
+/// `git push --force`): an argument that is a command's output (`$(...)`, backquotes) standing
+/// where a flag could stand. Its text is only known at run time, and the rules, which read
+/// flags, would take it for an inert operand. Variables (`"$DIR"`) are left to the rules: agents
+/// pass paths and messages that way all the time. For `find`, the value after a primary that
+/// takes one (`-name "$(...)"`) is not a flag position.
+fn computed_flag_position(invocation: &Invocation) -> Option<&Arg> {
+    const FIND_TAKES_VALUE: &[&str] = &[
+        "-name",
+        "-iname",
+        "-path",
+        "-ipath",
+        "-wholename",
+        "-iwholename",
+        "-regex",
+        "-iregex",
+        "-type",
+        "-xtype",
+        "-size",
+        "-mtime",
+        "-mmin",
+        "-atime",
+        "-amin",
+        "-ctime",
+        "-cmin",
+        "-newer",
+        "-user",
+        "-group",
+        "-perm",
+        "-maxdepth",
+        "-mindepth",
+        "-uid",
+        "-gid",
+        "-links",
+        "-inum",
+        "-samefile",
+        "-fstype",
+        "-printf",
+        "-fprint",
+        "-fprintf",
+        "-lname",
+        "-ilname",
+        "-context",
+        "-used",
+    ];
+    let computed =
+        |arg: &Arg| arg.dynamic && (arg.text.starts_with("$(") || arg.text.starts_with('`'));
+    let operands = invocation.operands();
+    match invocation.program() {
+        "find" => operands.iter().enumerate().find_map(|(index, arg)| {
+            let after_primary = index
+                .checked_sub(1)
+                .and_then(|previous| operands.get(previous))
+                .is_some_and(|previous| FIND_TAKES_VALUE.contains(&previous.text.as_str()));
+            (computed(arg) && !after_primary).then_some(arg)
+        }),
+        "git" => {
+            // The subcommand: the first operand that is neither an option nor the value of
+            // `-C DIR` / `-c NAME=VALUE`.
+            let mut subcommand = None;
+            let mut skip_value = false;
+            for arg in operands {
+                if skip_value {
+                    skip_value = false;
+                } else if arg.text == "-C" || arg.text == "-c" {
+                    skip_value = true;
+                } else if !arg.text.starts_with('-') {
+                    subcommand = Some(arg);
+                    break;
+                }
+            }
+            let push = subcommand.is_some_and(|subcommand| subcommand.text == "push");
+            match push {
+                true => operands.iter().find(|arg| computed(arg)),
+                false => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

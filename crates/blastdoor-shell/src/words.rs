@@ -40,6 +40,11 @@ pub(crate) struct Arg {
     pub variables: Vec<String>,
     /// True when the word holds an unquoted glob (`/bin/r?`), expanded from file names.
     pub glob: bool,
+    /// True when not even the number of arguments the word becomes is known: a brace
+    /// expansion too large (or too hostile) to follow, or a word the parser could not read.
+    /// Such a word could be any flags at all (`find / {1111111111111111111,-delete}`), so the
+    /// command it is in is never allowed.
+    pub unexpanded: bool,
 }
 
 impl Arg {
@@ -93,6 +98,7 @@ pub(crate) fn expand(raw: &str, variables: &Variables, home: Option<&str>) -> Ve
             None => out.push(Arg {
                 text: raw.to_owned(),
                 dynamic: true,
+                unexpanded: true,
                 ..Arg::default()
             }),
         }
@@ -111,6 +117,7 @@ pub(crate) fn expand_single(raw: &str, variables: &Variables, home: Option<&str>
         }
         joined.text.push_str(&arg.text);
         joined.dynamic |= arg.dynamic;
+        joined.unexpanded |= arg.unexpanded;
         joined.substitutions.extend(arg.substitutions);
         joined.variables.extend(arg.variables);
     }
@@ -124,6 +131,7 @@ fn expand_one(raw: &str, variables: &Variables, home: Option<&str>, out: &mut Ve
             out.push(Arg {
                 text: raw.to_owned(),
                 dynamic: true,
+                unexpanded: true,
                 ..Arg::default()
             });
             return;

@@ -71,6 +71,8 @@ async fn start_upstream() -> (SocketAddr, Seen) {
 #[derive(Debug, Default)]
 struct HeaderPipeline {
     recorded: Mutex<Vec<UpstreamOutcome>>,
+    /// How long recording an upstream's answer takes (a slow ledger).
+    record_delay: Duration,
 }
 
 impl Pipeline for HeaderPipeline {
@@ -112,6 +114,7 @@ impl Pipeline for HeaderPipeline {
     }
 
     async fn record_response(&self, _receipt: (), outcome: UpstreamOutcome) {
+        tokio::time::sleep(self.record_delay).await;
         self.recorded.lock().unwrap().push(outcome);
     }
 }
@@ -402,9 +405,15 @@ async fn connection_workers_serve_every_request_once_and_drain_on_shutdown() {
         header_read_timeout: Duration::from_secs(2),
         body_read_timeout: Duration::from_secs(1),
     };
+    // Recording each upstream answer takes a while, so some are still being recorded when the
+    // gateway is told to stop.
+    let pipeline = HeaderPipeline {
+        record_delay: Duration::from_millis(300),
+        ..HeaderPipeline::default()
+    };
     let gateway = Arc::new(Gateway::new(
         vec![route],
-        HeaderPipeline::default(),
+        pipeline,
         limits,
         blastdoor_gateway::forward::new_client().unwrap(),
     ));
@@ -464,6 +473,12 @@ async fn connection_workers_serve_every_request_once_and_drain_on_shutdown() {
     let mut rest = Vec::new();
     let closed = tokio::time::timeout(Duration::from_secs(5), idle.read_to_end(&mut rest)).await;
     assert!(closed.is_ok(), "the idle connection was closed");
+    // Every upstream answer was recorded before the server returned, none lost with the workers.
+    assert_eq!(
+        gateway.pipeline().recorded.lock().unwrap().len(),
+        12 * 4,
+        "every forwarded request's answer was recorded before shutdown finished"
+    );
 }
 
 /// Reads one HTTP/1.1 response with a Content-Length body from a keep-alive stream and returns

@@ -47,6 +47,64 @@ fn a_brace_number_that_overflows_classifies_without_panicking() {
     }
 }
 
+/// A word whose brace expansion is not followed (too many digits or braces) could become any
+/// flags at all, so it never makes a command safe (found in review: these were allowed once
+/// the overflow above was bounded).
+#[test]
+fn a_brace_word_too_large_to_follow_is_never_allowed() {
+    for command in [
+        "find / {1111111111111111111,-delete}",
+        "git push origin main {--force,1111111111111111111}",
+        "find / {a,-delete}{,}{,}{,}{,}{,}{,}{,}{,}",
+        "ls {a,b}{,}{,}{,}{,}{,}{,}{,}{,}",
+    ] {
+        let assessment = assess(command, &files());
+        assert_ne!(
+            assessment.verdict.decision,
+            blastdoor_core::Decision::Allow,
+            "{command}"
+        );
+    }
+    // Ordinary brace expansion still expands and is judged on what it gives.
+    assert_eq!(
+        assess("ls {src,tests}/", &files()).verdict.decision,
+        blastdoor_core::Decision::Allow
+    );
+    assert_ne!(
+        assess("find / {-name,-delete}", &files()).verdict.decision,
+        blastdoor_core::Decision::Allow
+    );
+}
+
+/// A command's output standing where `find` or `git push` read flags could be `-delete` or
+/// `--force`: never allowed. Computed values that are only values stay allowed.
+#[test]
+fn computed_arguments_in_flag_positions_are_never_allowed() {
+    for command in [
+        "find / $(echo -delete)",
+        "find /srv -type f `printf -- -delete`",
+        "git push origin main $(echo --force)",
+        "git -C repo push origin $(echo +main)",
+    ] {
+        assert_ne!(
+            assess(command, &files()).verdict.decision,
+            blastdoor_core::Decision::Allow,
+            "{command}"
+        );
+    }
+    for command in [
+        "find . -name \"$(cat pattern.txt)\"",
+        "git commit -m \"$(cat msg.txt)\"",
+        "ls $(pwd)",
+    ] {
+        assert_eq!(
+            assess(command, &files()).verdict.decision,
+            blastdoor_core::Decision::Allow,
+            "{command}"
+        );
+    }
+}
+
 fn shell_like() -> impl Strategy<Value = String> {
     let pieces = prop::sample::select(vec![
         "rm",
