@@ -1059,27 +1059,13 @@ fn computed_flag_position(invocation: &Invocation) -> Option<&Arg> {
                 .is_some_and(|previous| FIND_TAKES_VALUE.contains(&previous.text.as_str()));
             (computed(arg) && !after_primary).then_some(arg)
         }),
-        "git" => {
-            // The subcommand: the first operand that is neither an option nor the value of
-            // `-C DIR` / `-c NAME=VALUE`.
-            let mut subcommand = None;
-            let mut skip_value = false;
-            for arg in operands {
-                if skip_value {
-                    skip_value = false;
-                } else if arg.text == "-C" || arg.text == "-c" {
-                    skip_value = true;
-                } else if !arg.text.starts_with('-') {
-                    subcommand = Some(arg);
-                    break;
-                }
-            }
-            let push = subcommand.is_some_and(|subcommand| subcommand.text == "push");
-            match push {
-                true => operands.iter().find(|arg| computed(arg)),
-                false => None,
-            }
-        }
+        "git" => match crate::rules::git_force_push::git_subcommand(invocation) {
+            // `args` is the tail of the operands after `push`: look there, in place.
+            Some((subcommand, args)) if subcommand == "push" => operands
+                .get(operands.len().saturating_sub(args.len())..)
+                .and_then(|after_push| after_push.iter().find(|arg| computed(arg))),
+            _ => None,
+        },
         _ => None,
     }
 }
