@@ -3,7 +3,9 @@
 //!
 //! Schema (one file, WAL mode, `synchronous=FULL` or `NORMAL` as the caller's [`Durability`]
 //! says):
-//! - `meta(key, value)`: `format` (= 1) and `origin`, the log's name in checkpoints;
+//! - `meta(key, value)`: `format` (= 1) and `origin`, the log's name in checkpoints, and
+//!   `inbox_cursor`, the inbox generation and offset the last fold consumed (see
+//!   [`crate::inbox`]);
 //! - `entries(seq, entry, leaf_hash)`: the canonical entry bytes and SHA-256(0x00 || entry);
 //! - `tree(id = 1, size, frontier)`: the tree size and its frontier (compact range), so that an
 //!   append reads and writes O(log n) hashes;
@@ -17,6 +19,10 @@
 //! (one fsync), publishes each caller's sequence number and hands over to the next leader.
 //! There is no committer thread: a lone caller (a hook process) is its own leader and commits
 //! directly.
+//!
+//! Inbox. Records delivered to the inbox ([`crate::inbox`]) are folded in, in one transaction
+//! with the cursor, by [`Ledger::fold_inbox`], which every handle runs when it opens and before
+//! it appends or reads.
 //!
 //! One-shot processes. A process that opens the ledger when no other process has it open
 //! rebuilds SQLite's WAL index by reading every frame of the WAL, so the cost of opening grows
@@ -38,8 +44,11 @@ use std::time::Duration;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, TransactionBehavior, params};
 
+use blastdoor_core::{Actor, Layer, Operation, OperationKind, Reason, Risk, RuleId, Verdict};
+
 use crate::AuditError;
 use crate::checkpoint::{Checkpoint, LedgerSigner, LedgerVerifier};
+use crate::inbox;
 use crate::merkle::{self, Frontier, Hash};
 use crate::record::{self, EncodedRecord, Entry, Record};
 
@@ -342,7 +351,7 @@ impl Ledger {
             });
         }
         let origin = origin.ok_or_else(|| missing("origin"))?;
-        Ok(Ledger {
+        let ledger = Ledger {
             path: path.to_owned(),
             origin,
             durability,
@@ -350,7 +359,10 @@ impl Ledger {
             queue: Mutex::new(Queue::default()),
             committed: Condvar::new(),
             wal_limit_pages: std::sync::atomic::AtomicU32::new(WAL_AUTOCHECKPOINT_PAGES),
-        })
+        };
+        // Upkeep: what the inbox holds stays there for the next fold if this one fails.
+        let _ = ledger.fold_inbox();
+        Ok(ledger)
     }
 
     /// The file this ledger lives in.
@@ -445,53 +457,106 @@ impl Ledger {
         &self,
         records: impl Iterator<Item = &'a [u8]>,
     ) -> Result<Vec<u64>, AuditError> {
+        // Hook decisions delivered before these records go first. Upkeep: a failure here
+        // leaves them in the inbox and must not refuse this append.
+        let _ = self.fold_inbox();
         let mut connection = self.lock_connection()?;
         let transaction = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(AuditError::storage)?;
-        let mut frontier = read_frontier(&transaction)?;
-        let highest: Option<u64> = transaction
-            .prepare_cached("SELECT max(seq) FROM entries")
-            .and_then(|mut statement| statement.query_row([], |row| row.get(0)))
-            .map_err(AuditError::storage)?;
-        if highest.unwrap_or(0) != frontier.size() {
-            return Err(AuditError::SizeMismatch {
-                expected: frontier.size(),
-                actual: highest.unwrap_or(0),
-            });
-        }
-        let mut seqs = Vec::new();
-        {
-            let mut insert = transaction
-                .prepare_cached("INSERT INTO entries (seq, entry, leaf_hash) VALUES (?1, ?2, ?3)")
-                .map_err(AuditError::storage)?;
-            for record_json in records {
-                let seq = frontier
-                    .size()
-                    .checked_add(1)
-                    .filter(|seq| i64::try_from(*seq).is_ok())
-                    .ok_or(AuditError::Full)?;
-                let entry = record::entry_bytes(seq, record_json)?;
-                let leaf = merkle::leaf_hash(&entry);
-                insert
-                    .execute(params![seq, entry, leaf.as_slice()])
-                    .map_err(AuditError::storage)?;
-                frontier.push(leaf);
-                seqs.push(seq);
-            }
-        }
-        transaction
-            .prepare_cached("UPDATE tree SET size = ?1, frontier = ?2 WHERE id = 1")
-            .and_then(|mut statement| {
-                statement.execute(params![frontier.size(), frontier.to_bytes()])
-            })
-            .map_err(AuditError::storage)?;
+        let seqs = insert_records(&transaction, records)?;
         transaction.commit().map_err(AuditError::storage)?;
         // The entries are committed: what follows is upkeep and cannot un-acknowledge them.
         self.fold_long_wal(&connection);
         Ok(seqs)
     }
 
+    /// Folds the records hook processes delivered to the inbox (see [`crate::inbox`]) into the
+    /// tree, in delivery order, in one transaction; returns how many entries that added. Every
+    /// handle does this (without reporting errors) when it opens and before it appends or
+    /// reads, so callers need it only to hear about a failure (`blastdoor audit verify`). When
+    /// another process holds the inbox (delivering or folding) this returns 0 at once.
+    pub fn fold_inbox(&self) -> Result<u64, AuditError> {
+        if inbox::pending_bytes(&self.path) == 0 {
+            return Ok(0);
+        }
+        let mut connection = self.lock_connection()?;
+        // The inbox lock is taken before SQLite's write lock, never after (see `inbox`).
+        let Some(taken) = inbox::take(&self.path, || read_inbox_cursor(&connection))? else {
+            return Ok(0);
+        };
+        let damage = match &taken.damaged {
+            Some(damaged) => Some(record::encode_record(&damage_record(damaged))?),
+            None => None,
+        };
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(AuditError::storage)?;
+        let records = taken
+            .payloads
+            .iter()
+            .map(Vec::as_slice)
+            .chain(damage.as_deref());
+        let seqs = insert_records(&transaction, records)?;
+        transaction
+            .execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('inbox_cursor', ?1)",
+                [format!("{}:{}", hex::encode(taken.generation), taken.end)],
+            )
+            .map_err(AuditError::storage)?;
+        transaction.commit().map_err(AuditError::storage)?;
+        // Committed with the cursor: emptying the inbox is now safe (and may fail harmlessly).
+        taken.finish();
+        self.fold_long_wal(&connection);
+        Ok(seqs.len() as u64)
+    }
+}
+
+/// Numbers, hashes and inserts `records` (encoded records) after the committed tree, inside
+/// `transaction`, and stores the new frontier. Returns their sequence numbers.
+fn insert_records<'a>(
+    transaction: &rusqlite::Transaction<'_>,
+    records: impl Iterator<Item = &'a [u8]>,
+) -> Result<Vec<u64>, AuditError> {
+    let mut frontier = read_frontier(transaction)?;
+    let highest: Option<u64> = transaction
+        .prepare_cached("SELECT max(seq) FROM entries")
+        .and_then(|mut statement| statement.query_row([], |row| row.get(0)))
+        .map_err(AuditError::storage)?;
+    if highest.unwrap_or(0) != frontier.size() {
+        return Err(AuditError::SizeMismatch {
+            expected: frontier.size(),
+            actual: highest.unwrap_or(0),
+        });
+    }
+    let mut seqs = Vec::new();
+    {
+        let mut insert = transaction
+            .prepare_cached("INSERT INTO entries (seq, entry, leaf_hash) VALUES (?1, ?2, ?3)")
+            .map_err(AuditError::storage)?;
+        for record_json in records {
+            let seq = frontier
+                .size()
+                .checked_add(1)
+                .filter(|seq| i64::try_from(*seq).is_ok())
+                .ok_or(AuditError::Full)?;
+            let entry = record::entry_bytes(seq, record_json)?;
+            let leaf = merkle::leaf_hash(&entry);
+            insert
+                .execute(params![seq, entry, leaf.as_slice()])
+                .map_err(AuditError::storage)?;
+            frontier.push(leaf);
+            seqs.push(seq);
+        }
+    }
+    transaction
+        .prepare_cached("UPDATE tree SET size = ?1, frontier = ?2 WHERE id = 1")
+        .and_then(|mut statement| statement.execute(params![frontier.size(), frontier.to_bytes()]))
+        .map_err(AuditError::storage)?;
+    Ok(seqs)
+}
+
+impl Ledger {
     /// Lets the WAL grow to `pages` pages (default [`WAL_AUTOCHECKPOINT_PAGES`]) before a
     /// commit folds it into the database. Folding costs several fsyncs; a one-shot process (the
     /// hook) wants a short WAL because every open reads all of it, while a long-lived writer
@@ -537,6 +602,7 @@ impl Ledger {
 
     /// The committed tree size and root.
     pub fn tree_head(&self) -> Result<(u64, Hash), AuditError> {
+        let _ = self.fold_inbox();
         let connection = self.lock_connection()?;
         let frontier = read_frontier(&connection)?;
         Ok((frontier.size(), frontier.root()))
@@ -544,6 +610,7 @@ impl Ledger {
 
     /// The stored bytes of entry `seq`, exactly as hashed into its leaf.
     pub fn entry_bytes(&self, seq: u64) -> Result<Vec<u8>, AuditError> {
+        let _ = self.fold_inbox();
         let connection = self.lock_connection()?;
         let size = read_frontier(&connection)?.size();
         connection
@@ -557,6 +624,7 @@ impl Ledger {
 
     /// Up to `limit` entries with sequence numbers from `since` (inclusive), in order.
     pub fn entries(&self, since: u64, limit: Option<u64>) -> Result<Vec<Entry>, AuditError> {
+        let _ = self.fold_inbox();
         let connection = self.lock_connection()?;
         let limit = limit.map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
         let mut statement = connection
@@ -588,6 +656,8 @@ impl Ledger {
         signer: &LedgerSigner,
         now_unix_ms: i64,
     ) -> Result<StoredCheckpoint, AuditError> {
+        // A checkpoint covers every decision delivered so far.
+        self.fold_inbox()?;
         let mut connection = self.lock_connection()?;
         let transaction = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -615,12 +685,14 @@ impl Ledger {
 
     /// Every stored checkpoint, smallest tree first.
     pub fn stored_checkpoints(&self) -> Result<Vec<StoredCheckpoint>, AuditError> {
+        let _ = self.fold_inbox();
         let connection = self.lock_connection()?;
         read_checkpoints(&connection)
     }
 
     /// The inclusion proof of entry `seq` in the tree of the first `tree_size` entries.
     pub fn prove(&self, seq: u64, tree_size: u64) -> Result<InclusionProof, AuditError> {
+        let _ = self.fold_inbox();
         let mut connection = self.lock_connection()?;
         let connection = connection.transaction().map_err(AuditError::storage)?;
         let size = read_frontier(&connection)?.size();
@@ -659,6 +731,8 @@ impl Ledger {
         verifier: Option<&LedgerVerifier>,
         witness: Option<&str>,
     ) -> Result<VerifyReport, AuditError> {
+        // Delivered decisions are checked as entries; a fold that fails is reported.
+        self.fold_inbox()?;
         let mut connection = self.lock_connection()?;
         // One read transaction: every read below sees the same snapshot, however many other
         // processes append meanwhile.
@@ -963,4 +1037,54 @@ fn new_origin() -> String {
     let mut random = [0u8; 4];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut random);
     format!("blastdoor/{host}/{}", hex::encode(random))
+}
+
+/// The inbox generation and offset the last fold consumed up to, if any.
+fn read_inbox_cursor(connection: &Connection) -> Result<Option<([u8; 16], u64)>, AuditError> {
+    let value: Option<String> = connection
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'inbox_cursor'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(AuditError::storage)?;
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let malformed = || AuditError::Storage(format!("malformed inbox cursor `{value}`"));
+    let (generation, offset) = value.split_once(':').ok_or_else(malformed)?;
+    let generation: [u8; 16] = hex::decode(generation)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(malformed)?;
+    let offset = offset.parse().map_err(|_| malformed())?;
+    Ok(Some((generation, offset)))
+}
+
+/// The entry folded in place of inbox bytes that are not whole records. Its time is the
+/// inbox's last modification (this crate reads no clock), or 0 when that is unknown.
+fn damage_record(damaged: &inbox::Damaged) -> Record {
+    let description = format!(
+        "{} bytes of the ledger's inbox, from offset {}, are not whole records; kept in `{}`",
+        damaged.bytes,
+        damaged.offset,
+        damaged.kept_in.display()
+    );
+    let explanation = "a write torn by a crash, or bytes changed after they were written: they \
+                       were not folded into the ledger, and are kept for inspection";
+    let reasons = RuleId::new("ledger.inbox-damaged")
+        .map(|rule| vec![Reason::new(rule, explanation, None, "")])
+        .unwrap_or_default();
+    Record {
+        time_unix_ms: damaged.modified_unix_ms,
+        layer: Layer::System,
+        actor: Actor::default(),
+        operation: Operation::new(OperationKind::Internal, &description, Risk::Unknown, vec![]),
+        verdict: Verdict::deny(reasons),
+        hold_id: None,
+        approvers: Vec::new(),
+        snapshot_id: None,
+        upstream_response: None,
+    }
 }

@@ -8,6 +8,8 @@
 //! - [`checkpoint`]: C2SP signed-note checkpoints and the Ed25519 keys that sign them.
 //! - [`Ledger`]: the SQLite store, group commit, checkpoints, proofs and verification.
 //! - [`keys`]: creating and loading the ledger key in `BLASTDOOR_HOME/keys`.
+//! - [`inbox`]: how a one-shot process (the hook) hands a record over without opening SQLite;
+//!   every [`Ledger`] handle folds the inbox into the tree when it opens, appends or reads.
 //!
 //! # Design
 //!
@@ -68,6 +70,7 @@
 
 pub mod checkpoint;
 mod error;
+pub mod inbox;
 pub mod keys;
 mod ledger;
 pub mod merkle;

@@ -12,7 +12,8 @@
 //!
 //! The hook always exits 0 with an answer in the harness's format: malformed input, an unknown
 //! envelope, an internal error or a panic all become a deny with a reason, because most
-//! harnesses treat a crashed hook as "allow". The decision is durable in the ledger before it
+//! harnesses treat a crashed hook as "allow". The decision is delivered to the ledger (to its
+//! inbox, which every ledger handle folds into the tree; see `blastdoor_audit::inbox`) before it
 //! is printed; when the ledger cannot be written, anything but an allowed plain read is denied.
 //!
 //! Holds: a held shell command is registered in the state database (when `BLASTDOOR_HOME` has
@@ -33,7 +34,7 @@ use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use blastdoor_approval::{CanonicalRequest, HoldState, HoldStore, NewHold};
-use blastdoor_audit::{AuditError, Durability, Ledger, Record};
+use blastdoor_audit::{AuditError, Durability, EncodedRecord, Ledger, Record, inbox};
 use blastdoor_core::{
     Actor, AgentName, Decision, HoldId, Layer, Reason, RuleId, SessionId, Verdict,
 };
@@ -377,10 +378,10 @@ fn sets_ledger_sync(text: &str) -> bool {
         .any(|line| !line.trim_start().starts_with('#') && line.contains("ledger_sync"))
 }
 
-/// Appends the decision to `BLASTDOOR_HOME/ledger.sqlite` (created if needed) and returns the
-/// verdict to act on: the assessed one, or a deny when the ledger could not be written and the
-/// operation is anything but an allowed plain read. For one-shot processes: the ledger's
-/// connection stays open until the process exits.
+/// Records the decision in `BLASTDOOR_HOME/ledger.sqlite` (created if needed; usually through
+/// its inbox) and returns the verdict to act on: the assessed one, or a deny when the ledger
+/// could not be written and the operation is anything but an allowed plain read. For one-shot
+/// processes: a ledger connection, when one is opened, stays open until the process exits.
 pub fn record_decision(home: Option<&Home>, actor: &Actor, assessment: &Assessment) -> Verdict {
     record_decision_with(home, actor, assessment, None, hook_durability(home))
 }
@@ -430,15 +431,7 @@ fn append(
     hold_id: Option<HoldId>,
     durability: Durability,
     timer: &mut Timer,
-) -> Result<u64, AuditError> {
-    // Opening an existing ledger only reads; creating one (before the first decision, with no
-    // `blastdoor init`) costs an extra write transaction.
-    let ledger = match Ledger::open_existing_with(path, durability) {
-        Ok(ledger) => ledger,
-        Err(AuditError::Missing { .. }) => Ledger::open_or_create_with(path, durability)?,
-        Err(error) => return Err(error),
-    };
-    timer.lap("ledger open");
+) -> Result<(), AuditError> {
     let record = Record {
         time_unix_ms: now_unix_ms(),
         layer: Layer::Hook,
@@ -450,15 +443,49 @@ fn append(
         snapshot_id: None,
         upstream_response: None,
     };
-    // Committed (and with `Fsync`, on disk) once `append` returns.
-    let appended = ledger.append(&record);
+    // The common case: the ledger exists and its inbox is short, so the record goes to the
+    // inbox (a few system calls; see blastdoor-audit's `inbox`), delivered (and with `Fsync`,
+    // on disk) once `deliver` returns.
+    if ledger_exists(path)? && inbox::pending_bytes(path) < inbox::FOLD_AT_BYTES {
+        let encoded = EncodedRecord::new(&record)?;
+        let delivered = inbox::deliver(path, &encoded, durability);
+        timer.lap("ledger deliver");
+        return delivered.map(|_| ());
+    }
+    // Once in a hundred calls or so (and on the very first, with no `blastdoor init`): open
+    // the ledger, creating it if needed, fold the inbox and append directly. A fold that fails
+    // is an error here, so a ledger that stopped taking entries denies from then on.
+    let ledger = match Ledger::open_existing_with(path, durability) {
+        Ok(ledger) => ledger,
+        Err(AuditError::Missing { .. }) => Ledger::open_or_create_with(path, durability)?,
+        Err(error) => return Err(error),
+    };
+    timer.lap("ledger open");
+    let appended = ledger.fold_inbox().and_then(|_| ledger.append(&record));
     timer.lap("ledger append");
     // The connection is left open for the process's exit to close (~35 us saved per call): the
     // entry is already committed, closing would not checkpoint (see blastdoor-audit), and the
     // kernel releases the file locks when the process ends, as it does for a killed process.
     // Callers are one-shot processes (the hook, `blastdoor check`).
     std::mem::forget(ledger);
-    appended
+    appended.map(|_| ())
+}
+
+/// False when there is no ledger yet; an error when its path holds something other than a
+/// regular file (SQLite would refuse it; the inbox must not pretend otherwise).
+fn ledger_exists(path: &Path) -> Result<bool, AuditError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.is_file() => Ok(true),
+        Ok(_) => Err(AuditError::NotALedger {
+            path: path.to_owned(),
+            detail: "not a regular file".to_owned(),
+        }),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(AuditError::Open {
+            path: path.to_owned(),
+            detail: error.to_string(),
+        }),
+    }
 }
 
 fn reason(rule: &str, explanation: String, alternative: Option<String>, agent: &str) -> Reason {

@@ -908,3 +908,107 @@ fn the_lean_hook_binary_refuses_a_bad_command_line_like_blastdoor_hook() {
     }
     assert!(!home.path().join("ledger.sqlite").exists());
 }
+
+// ---- the ledger's inbox: how a hook call's decision reaches the ledger without opening it ----
+
+fn filler_record(description: &str) -> blastdoor_audit::EncodedRecord {
+    use blastdoor_core::{Actor, Layer, Operation, OperationKind, Risk, Verdict};
+    blastdoor_audit::EncodedRecord::new(&blastdoor_audit::Record {
+        time_unix_ms: 1_764_000_000_000,
+        layer: Layer::Hook,
+        actor: Actor::default(),
+        operation: Operation::new(OperationKind::Shell, description, Risk::Read, vec![]),
+        verdict: Verdict::allow(vec![]),
+        hold_id: None,
+        approvers: vec![],
+        snapshot_id: None,
+        upstream_response: None,
+    })
+    .unwrap()
+}
+
+/// Delivers filler records, as other hook processes would, until the inbox is due a fold.
+fn fill_inbox_to_its_fold_size(ledger: &Path) -> usize {
+    use blastdoor_audit::inbox;
+    let mut delivered = 0;
+    while inbox::pending_bytes(ledger) < inbox::FOLD_AT_BYTES {
+        inbox::deliver(
+            ledger,
+            &filler_record(&format!("filler {delivered}")),
+            blastdoor_audit::Durability::OsBuffered,
+        )
+        .unwrap();
+        delivered += 1;
+    }
+    delivered
+}
+
+#[test]
+fn decisions_reach_the_ledger_through_its_inbox_in_order() {
+    use blastdoor_audit::inbox;
+    let home = TestHome::empty();
+    let ledger = home.path().join("ledger.sqlite");
+    let call = |command: &str| {
+        hook(
+            &home,
+            "claude",
+            &claude(&home, "default", "Bash", json!({"command": command})),
+        )
+    };
+    call("echo first");
+    // The second decision is written to the inbox, not the database, and not in clear.
+    call(&INCIDENT.replace("$RAILWAY_TOKEN", "rw_live_0123456789abcdef"));
+    let waiting = inbox::pending_bytes(&ledger);
+    assert!(waiting > 0, "the decision waits in the inbox");
+    assert!(!crate::support::file_contains(
+        &inbox::inbox_path(&ledger),
+        b"rw_live_0123456789abcdef"
+    ));
+    let fillers = fill_inbox_to_its_fold_size(&ledger);
+    // This call finds the inbox due and folds it into the ledger itself.
+    call("echo third");
+    assert_eq!(inbox::pending_bytes(&ledger), 0);
+    let entries = ledger_entries(&home);
+    assert_eq!(entries.len(), 3 + fillers);
+    let description = |entry: &Value| {
+        entry["operation"]["description"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(description(&entries[0]), "echo first");
+    assert!(description(&entries[1]).starts_with("curl -X POST"));
+    assert_ne!(entries[1]["verdict"]["decision"], "allow");
+    assert_eq!(description(&entries[2]), "filler 0");
+    assert_eq!(description(&entries[entries.len() - 1]), "echo third");
+    let seqs: Vec<u64> = entries
+        .iter()
+        .map(|entry| entry["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, (1..=entries.len() as u64).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_ledger_that_stops_taking_the_inbox_makes_the_hook_deny() {
+    let home = TestHome::empty();
+    let ledger = home.path().join("ledger.sqlite");
+    hook(
+        &home,
+        "claude",
+        &claude(&home, "default", "Bash", json!({"command": HARMLESS})),
+    );
+    // The database is replaced by something SQLite cannot read; deliveries still work...
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(home.path().join(format!("ledger.sqlite{suffix}")));
+    }
+    std::fs::write(&ledger, vec![b'x'; 8192]).unwrap();
+    fill_inbox_to_its_fold_size(&ledger);
+    // ...until the inbox is due a fold, which fails: from then on, the hook denies.
+    for _ in 0..2 {
+        assert_denied_for_ledger(&home);
+    }
+    // Nothing delivered was dropped: the inbox still holds it for a repaired ledger.
+    assert!(
+        blastdoor_audit::inbox::pending_bytes(&ledger) >= blastdoor_audit::inbox::FOLD_AT_BYTES
+    );
+}
