@@ -21,15 +21,19 @@
 //! directly.
 //!
 //! Inbox. Records delivered to the inbox ([`crate::inbox`]) are folded in, in one transaction
-//! with the cursor, by [`Ledger::fold_inbox`], which every handle runs when it opens and before
-//! it appends or reads.
+//! with the cursor, by [`Ledger::fold_inbox`], which every handle also runs (without waiting
+//! for another process's lock) when it opens and before it appends or reads. An append made
+//! while another process holds the inbox therefore lands before the records waiting there:
+//! within one source (a hook session, the gateway) entries keep their order; across sources
+//! the tree's order is the order of arrival in the tree, and `time_unix_ms` says when each
+//! decision was made.
 //!
 //! One-shot processes. A process that opens the ledger when no other process has it open
 //! rebuilds SQLite's WAL index by reading every frame of the WAL, so the cost of opening grows
 //! with the WAL. Connections therefore checkpoint early ([`WAL_AUTOCHECKPOINT_PAGES`]) and never
 //! on close (`SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE`): closing a connection costs no fsync, and the
-//! WAL a hook process has to read stays short. Opening an existing ledger writes nothing. A
-//! long-lived writer committing large batches (the gateway) raises its own limit with
+//! WAL a hook process has to read stays short. Opening an existing ledger writes nothing but
+//! what folding a non-empty inbox writes. A long-lived writer committing large batches (the gateway) raises its own limit with
 //! [`Ledger::set_wal_limit`]; a hook process writing to the same ledger meanwhile still folds at
 //! the short limit, so it may pay for folding the gateway's recent frames (a copy and one fsync
 //! of the database) on one call.
@@ -270,7 +274,8 @@ impl Ledger {
         };
         let mut connection = connection;
         // Creating takes the write lock and an fsync; skip it when the schema is already there
-        // (the common case for a hook process, which opens the ledger once per tool call).
+        // (the common case: a hook process opens the ledger about once per hundred calls, to
+        // fold its inbox).
         let initialised = connection
             .query_row(
                 "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'checkpoints'",
@@ -293,7 +298,8 @@ impl Ledger {
     }
 
     /// Opens an existing ledger with the caller's durability. Writes nothing until the first
-    /// append (a ledger not yet in WAL mode is switched to it here, once).
+    /// append, except to fold a non-empty inbox (a ledger not yet in WAL mode is switched to
+    /// it here, once).
     pub fn open_existing_with(path: &Path, durability: Durability) -> Result<Ledger, AuditError> {
         match std::fs::metadata(path) {
             Ok(metadata) if metadata.is_file() => {}
@@ -361,7 +367,7 @@ impl Ledger {
             wal_limit_pages: std::sync::atomic::AtomicU32::new(WAL_AUTOCHECKPOINT_PAGES),
         };
         // Upkeep: what the inbox holds stays there for the next fold if this one fails.
-        let _ = ledger.fold_inbox();
+        ledger.fold_quietly();
         Ok(ledger)
     }
 
@@ -457,9 +463,10 @@ impl Ledger {
         &self,
         records: impl Iterator<Item = &'a [u8]>,
     ) -> Result<Vec<u64>, AuditError> {
-        // Hook decisions delivered before these records go first. Upkeep: a failure here
-        // leaves them in the inbox and must not refuse this append.
-        let _ = self.fold_inbox();
+        // Hook decisions delivered before these records go first, unless another process holds
+        // the inbox right now (then they follow). Upkeep: a failure here leaves them in the
+        // inbox and must not refuse this append.
+        self.fold_quietly();
         let mut connection = self.lock_connection()?;
         let transaction = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -472,43 +479,65 @@ impl Ledger {
     }
 
     /// Folds the records hook processes delivered to the inbox (see [`crate::inbox`]) into the
-    /// tree, in delivery order, in one transaction; returns how many entries that added. Every
-    /// handle does this (without reporting errors) when it opens and before it appends or
-    /// reads, so callers need it only to hear about a failure (`blastdoor audit verify`). When
-    /// another process holds the inbox (delivering or folding) this returns 0 at once.
+    /// tree, in delivery order, in one transaction committed with `synchronous=FULL` (the inbox
+    /// is emptied after it); returns how many entries that added. Waits up to
+    /// [`inbox::LOCK_WAIT`] for another process holding the inbox, then fails. Every handle
+    /// also folds, without waiting or reporting errors, when it opens and before it appends or
+    /// reads, so callers need this only to know the inbox is folded (the hook, when its inbox
+    /// is due) or to hear why it is not (`blastdoor audit verify`).
     pub fn fold_inbox(&self) -> Result<u64, AuditError> {
+        self.fold_inbox_waiting(inbox::LOCK_WAIT)
+    }
+
+    /// Upkeep before appending or reading: a fold that cannot happen now leaves the records in
+    /// the inbox for the next one.
+    fn fold_quietly(&self) {
+        let _ = self.fold_inbox_waiting(Duration::ZERO);
+    }
+
+    fn fold_inbox_waiting(&self, wait: Duration) -> Result<u64, AuditError> {
         if inbox::pending_bytes(&self.path) == 0 {
             return Ok(0);
         }
         let mut connection = self.lock_connection()?;
         // The inbox lock is taken before SQLite's write lock, never after (see `inbox`).
-        let Some(taken) = inbox::take(&self.path, || read_inbox_cursor(&connection))? else {
+        let Some(taken) = inbox::take(&self.path, wait, || read_inbox_cursor(&connection))? else {
             return Ok(0);
         };
-        let damage = match &taken.damaged {
-            Some(damaged) => Some(record::encode_record(&damage_record(damaged))?),
-            None => None,
-        };
-        let transaction = connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(AuditError::storage)?;
-        let records = taken
-            .payloads
+        let damage = taken
+            .damaged
             .iter()
-            .map(Vec::as_slice)
-            .chain(damage.as_deref());
-        let seqs = insert_records(&transaction, records)?;
-        transaction
-            .execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('inbox_cursor', ?1)",
-                [format!("{}:{}", hex::encode(taken.generation), taken.end)],
-            )
-            .map_err(AuditError::storage)?;
-        transaction.commit().map_err(AuditError::storage)?;
+            .map(|damaged| record::encode_record(&damage_record(damaged)))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Emptying the inbox after an `OsBuffered` commit could reach the disk before the
+        // commit does; this commit is synced first. Holding the inbox lock, wait for SQLite's
+        // write lock only briefly: deliverers are waiting for us.
+        let outcome = connection
+            .execute_batch("PRAGMA synchronous = FULL")
+            .and_then(|()| connection.busy_timeout(inbox::LOCK_WAIT / 2))
+            .map_err(AuditError::storage)
+            .and_then(|()| {
+                let transaction = connection
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(AuditError::storage)?;
+                let records = taken.records.iter().chain(damage.iter()).map(Vec::as_slice);
+                let seqs = insert_records(&transaction, records)?;
+                transaction
+                    .execute(
+                        "INSERT OR REPLACE INTO meta (key, value) VALUES ('inbox_cursor', ?1)",
+                        [format!("{}:{}", hex::encode(taken.generation), taken.end)],
+                    )
+                    .map_err(AuditError::storage)?;
+                transaction.commit().map_err(AuditError::storage)?;
+                Ok(seqs.len() as u64)
+            });
+        let _ = connection.execute_batch(self.durability.synchronous_pragma());
+        let _ = connection.busy_timeout(BUSY_TIMEOUT);
+        let folded = outcome?;
         // Committed with the cursor: emptying the inbox is now safe (and may fail harmlessly).
         taken.finish();
         self.fold_long_wal(&connection);
-        Ok(seqs.len() as u64)
+        Ok(folded)
     }
 }
 
@@ -602,7 +631,7 @@ impl Ledger {
 
     /// The committed tree size and root.
     pub fn tree_head(&self) -> Result<(u64, Hash), AuditError> {
-        let _ = self.fold_inbox();
+        self.fold_quietly();
         let connection = self.lock_connection()?;
         let frontier = read_frontier(&connection)?;
         Ok((frontier.size(), frontier.root()))
@@ -610,7 +639,7 @@ impl Ledger {
 
     /// The stored bytes of entry `seq`, exactly as hashed into its leaf.
     pub fn entry_bytes(&self, seq: u64) -> Result<Vec<u8>, AuditError> {
-        let _ = self.fold_inbox();
+        self.fold_quietly();
         let connection = self.lock_connection()?;
         let size = read_frontier(&connection)?.size();
         connection
@@ -624,7 +653,7 @@ impl Ledger {
 
     /// Up to `limit` entries with sequence numbers from `since` (inclusive), in order.
     pub fn entries(&self, since: u64, limit: Option<u64>) -> Result<Vec<Entry>, AuditError> {
-        let _ = self.fold_inbox();
+        self.fold_quietly();
         let connection = self.lock_connection()?;
         let limit = limit.map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
         let mut statement = connection
@@ -656,8 +685,9 @@ impl Ledger {
         signer: &LedgerSigner,
         now_unix_ms: i64,
     ) -> Result<StoredCheckpoint, AuditError> {
-        // A checkpoint covers every decision delivered so far.
-        self.fold_inbox()?;
+        // A checkpoint covers the decisions delivered so far, unless the inbox cannot be folded
+        // now (then `blastdoor audit verify` says why).
+        let _ = self.fold_inbox();
         let mut connection = self.lock_connection()?;
         let transaction = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -685,14 +715,14 @@ impl Ledger {
 
     /// Every stored checkpoint, smallest tree first.
     pub fn stored_checkpoints(&self) -> Result<Vec<StoredCheckpoint>, AuditError> {
-        let _ = self.fold_inbox();
+        self.fold_quietly();
         let connection = self.lock_connection()?;
         read_checkpoints(&connection)
     }
 
     /// The inclusion proof of entry `seq` in the tree of the first `tree_size` entries.
     pub fn prove(&self, seq: u64, tree_size: u64) -> Result<InclusionProof, AuditError> {
-        let _ = self.fold_inbox();
+        self.fold_quietly();
         let mut connection = self.lock_connection()?;
         let connection = connection.transaction().map_err(AuditError::storage)?;
         let size = read_frontier(&connection)?.size();
@@ -731,8 +761,9 @@ impl Ledger {
         verifier: Option<&LedgerVerifier>,
         witness: Option<&str>,
     ) -> Result<VerifyReport, AuditError> {
-        // Delivered decisions are checked as entries; a fold that fails is reported.
-        self.fold_inbox()?;
+        // Delivered decisions are checked as entries; a fold that fails does not stop the tree
+        // from being verified (callers ask `fold_inbox` to hear why it failed).
+        let _ = self.fold_inbox();
         let mut connection = self.lock_connection()?;
         // One read transaction: every read below sees the same snapshot, however many other
         // processes append meanwhile.
@@ -1066,13 +1097,14 @@ fn read_inbox_cursor(connection: &Connection) -> Result<Option<([u8; 16], u64)>,
 /// inbox's last modification (this crate reads no clock), or 0 when that is unknown.
 fn damage_record(damaged: &inbox::Damaged) -> Record {
     let description = format!(
-        "{} bytes of the ledger's inbox, from offset {}, are not whole records; kept in `{}`",
+        "{} bytes of the ledger's inbox, from offset {}, are not whole hook records; kept in `{}`",
         damaged.bytes,
         damaged.offset,
         damaged.kept_in.display()
     );
-    let explanation = "a write torn by a crash, or bytes changed after they were written: they \
-                       were not folded into the ledger, and are kept for inspection";
+    let explanation = "a write torn by a crash, bytes changed after they were written, or a \
+                       record no hook wrote: they were not folded into the ledger, and are kept \
+                       for inspection";
     let reasons = RuleId::new("ledger.inbox-damaged")
         .map(|rule| vec![Reason::new(rule, explanation, None, "")])
         .unwrap_or_default();

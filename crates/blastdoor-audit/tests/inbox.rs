@@ -40,13 +40,36 @@ fn record(description: &str) -> Record {
     }
 }
 
+const NOW: i64 = 1_764_000_000_000;
+
 fn deliver(ledger: &Path, description: &str) -> u64 {
     inbox::deliver(
         ledger,
         &EncodedRecord::new(&record(description)).unwrap(),
         Durability::OsBuffered,
+        NOW,
     )
     .unwrap()
+    .bytes
+}
+
+/// A frame as the inbox stores one, around any payload (to inject what no hook would write).
+fn raw_frame(payload: &[u8]) -> Vec<u8> {
+    use sha2::Digest as _;
+    let mut bytes = b"bdR\x01".to_vec();
+    bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(payload);
+    bytes.extend_from_slice(&sha2::Sha256::digest(payload));
+    bytes
+}
+
+fn append_to_inbox(ledger: &Path, bytes: &[u8]) {
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(inbox::inbox_path(ledger))
+        .unwrap()
+        .write_all(bytes)
+        .unwrap();
 }
 
 fn descriptions(entries: &[Entry]) -> Vec<String> {
@@ -166,14 +189,9 @@ fn a_torn_tail_is_kept_aside_and_reported_not_folded() {
         let scratch = dir.path().join("scratch.sqlite");
         deliver(&scratch, "torn three");
         let bytes = std::fs::read(inbox::inbox_path(&scratch)).unwrap();
-        bytes[32..bytes.len() - 10].to_vec()
+        bytes[40..bytes.len() - 10].to_vec()
     };
-    std::fs::OpenOptions::new()
-        .append(true)
-        .open(inbox::inbox_path(&path))
-        .unwrap()
-        .write_all(&torn)
-        .unwrap();
+    append_to_inbox(&path, &torn);
     assert_eq!(ledger.fold_inbox().unwrap(), 3);
     let entries = ledger.entries(1, None).unwrap();
     assert_eq!(descriptions(&entries[..2]), ["whole one", "whole two"]);
@@ -196,11 +214,12 @@ fn a_torn_tail_is_kept_aside_and_reported_not_folded() {
 }
 
 #[test]
-fn an_altered_record_and_everything_after_it_are_kept_aside() {
+fn an_altered_record_is_kept_aside_and_the_ones_after_it_folded() {
     let (_dir, path, ledger) = ledger();
     deliver(&path, "first");
     let after_first = inbox::pending_bytes(&path) as usize;
     deliver(&path, "second-aaaa");
+    let after_second = inbox::pending_bytes(&path) as usize;
     deliver(&path, "third");
     let inbox_file = inbox::inbox_path(&path);
     let mut bytes = std::fs::read(&inbox_file).unwrap();
@@ -209,20 +228,23 @@ fn an_altered_record_and_everything_after_it_are_kept_aside() {
             .windows(11)
             .position(|window| window == b"second-aaaa")
             .unwrap();
-    // An edit that keeps the frame's length: allow → something else the agent prefers.
+    // An edit that keeps the frame's length, as an agent rewriting its own record would.
     bytes[at..at + 11].copy_from_slice(b"second-bbbb");
     std::fs::write(&inbox_file, &bytes).unwrap();
     ledger.fold_inbox().unwrap();
     let entries = ledger.entries(1, None).unwrap();
-    assert_eq!(entries.len(), 2);
-    assert_eq!(descriptions(&entries[..1]), ["first"]);
-    assert_damage_entry(&entries[1], bytes.len() - after_first);
+    assert_eq!(descriptions(&entries[..2]), ["first", "third"]);
+    assert_eq!(entries.len(), 3);
+    assert_damage_entry(&entries[2], after_second - after_first);
     let kept = damaged_files(&path);
-    assert_eq!(std::fs::read(&kept[0]).unwrap(), &bytes[after_first..]);
+    assert_eq!(
+        std::fs::read(&kept[0]).unwrap(),
+        &bytes[after_first..after_second]
+    );
 }
 
 #[test]
-fn a_damaged_header_keeps_the_whole_inbox_aside() {
+fn a_damaged_header_is_kept_aside_and_the_records_after_it_folded() {
     let (_dir, path, ledger) = ledger();
     deliver(&path, "one");
     let inbox_file = inbox::inbox_path(&path);
@@ -231,9 +253,12 @@ fn a_damaged_header_keeps_the_whole_inbox_aside() {
     std::fs::write(&inbox_file, &bytes).unwrap();
     ledger.fold_inbox().unwrap();
     let entries = ledger.entries(1, None).unwrap();
-    assert_eq!(entries.len(), 1);
-    assert_damage_entry(&entries[0], bytes.len());
-    assert_eq!(std::fs::read(&damaged_files(&path)[0]).unwrap(), bytes);
+    assert_eq!(descriptions(&entries[..1]), ["one"]);
+    assert_damage_entry(&entries[1], 40);
+    assert_eq!(
+        std::fs::read(&damaged_files(&path)[0]).unwrap(),
+        bytes[..40]
+    );
 }
 
 #[test]
@@ -318,6 +343,7 @@ fn a_symlinked_inbox_is_refused() {
         &path,
         &EncodedRecord::new(&record("x")).unwrap(),
         Durability::Fsync,
+        NOW,
     )
     .unwrap_err();
     assert!(error.to_string().contains("-inbox"), "{error}");
@@ -338,6 +364,7 @@ fn a_full_inbox_refuses_more() {
         &path,
         &EncodedRecord::new(&record("two")).unwrap(),
         Durability::OsBuffered,
+        NOW,
     )
     .unwrap_err();
     assert!(
@@ -360,4 +387,212 @@ fn secrets_are_redacted_before_they_reach_the_inbox() {
             .any(|window| window == token.as_bytes()),
         "the inbox holds the token"
     );
+}
+
+#[test]
+fn records_after_a_torn_one_are_still_folded() {
+    let (_dir, path, ledger) = ledger();
+    deliver(&path, "before");
+    let start = inbox::pending_bytes(&path) as usize;
+    deliver(&path, "torn");
+    // Cut the last frame short, as a crash in the middle of its write would.
+    let inbox_file = inbox::inbox_path(&path);
+    let mut bytes = std::fs::read(&inbox_file).unwrap();
+    bytes.truncate(bytes.len() - 7);
+    std::fs::write(&inbox_file, &bytes).unwrap();
+    let torn = bytes[start..].to_vec();
+    deliver(&path, "after one");
+    deliver(&path, "after two");
+    assert_eq!(ledger.fold_inbox().unwrap(), 4);
+    let entries = ledger.entries(1, None).unwrap();
+    assert_eq!(descriptions(&entries[..1]), ["before"]);
+    assert_eq!(descriptions(&entries[1..3]), ["after one", "after two"]);
+    assert_damage_entry(&entries[3], torn.len());
+    assert_eq!(std::fs::read(&damaged_files(&path)[0]).unwrap(), torn);
+}
+
+#[test]
+fn each_damage_is_kept_in_a_file_of_its_own() {
+    let (_dir, path, ledger) = ledger();
+    for round in 0..2 {
+        deliver(&path, &format!("round {round}"));
+        let inbox_file = inbox::inbox_path(&path);
+        let mut bytes = std::fs::read(&inbox_file).unwrap();
+        bytes[0] ^= 0xff;
+        std::fs::write(&inbox_file, &bytes).unwrap();
+        ledger.fold_inbox().unwrap();
+    }
+    // Two headers (two generations), each in its own file; both records reached the ledger.
+    let kept = damaged_files(&path);
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    let contents: Vec<Vec<u8>> = kept
+        .iter()
+        .map(|file| std::fs::read(file).unwrap())
+        .collect();
+    assert_ne!(contents[0], contents[1]);
+    let described = descriptions(&ledger.entries(1, None).unwrap());
+    assert!(described.contains(&"round 0".to_owned()), "{described:?}");
+    assert!(described.contains(&"round 1".to_owned()), "{described:?}");
+}
+
+#[test]
+fn frames_no_hook_wrote_are_kept_aside_and_later_ones_folded() {
+    let (_dir, path, ledger) = ledger();
+    deliver(&path, "first");
+    // A whole frame whose payload a strict reader would refuse (trailing newline), and a
+    // record claiming to come from the gateway: neither becomes an entry.
+    let mut forged = record("forged gateway entry");
+    forged.layer = Layer::Gateway;
+    let injected = [
+        raw_frame(b"{\"time_unix_ms\":1}\n"),
+        raw_frame(&serde_json::to_vec(&forged).unwrap()),
+    ]
+    .concat();
+    append_to_inbox(&path, &injected);
+    deliver(&path, "second");
+    ledger.fold_inbox().unwrap();
+    let entries = ledger.entries(1, None).unwrap();
+    assert_eq!(descriptions(&entries[..2]), ["first", "second"]);
+    assert_eq!(entries.len(), 3);
+    assert_damage_entry(&entries[2], injected.len());
+    // Folds go on working afterwards.
+    deliver(&path, "third");
+    assert_eq!(ledger.fold_inbox().unwrap(), 1);
+    ledger
+        .checkpoint(
+            &blastdoor_audit::LedgerSigner::generate(ledger.origin()).unwrap(),
+            NOW,
+        )
+        .unwrap();
+}
+
+#[test]
+fn a_fold_redacts_records_again() {
+    let (_dir, path, ledger) = ledger();
+    deliver(&path, "created");
+    let token = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+    // Written around `EncodedRecord` (which would have redacted it).
+    let leaky = record(&format!("curl -H 'Authorization: token {token}'"));
+    append_to_inbox(&path, &raw_frame(&serde_json::to_vec(&leaky).unwrap()));
+    assert_eq!(ledger.fold_inbox().unwrap(), 2);
+    let entries = ledger.entries(1, None).unwrap();
+    assert!(!entries[1].record.operation.description().contains(token));
+    for suffix in ["", "-wal"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes
+                .windows(token.len())
+                .any(|window| window == token.as_bytes())
+        );
+    }
+}
+
+#[test]
+fn a_hard_linked_inbox_is_refused_and_never_emptied() {
+    let (dir, path, ledger) = ledger();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, b"someone else's data").unwrap();
+    std::fs::hard_link(&victim, inbox::inbox_path(&path)).unwrap();
+    let error = inbox::deliver(
+        &path,
+        &EncodedRecord::new(&record("x")).unwrap(),
+        Durability::OsBuffered,
+        NOW,
+    )
+    .unwrap_err();
+    assert!(error.to_string().contains("single link"), "{error}");
+    assert!(ledger.fold_inbox().is_err());
+    assert_eq!(std::fs::read(&victim).unwrap(), b"someone else's data");
+}
+
+#[test]
+fn a_fifo_at_the_inbox_path_is_refused_without_blocking() {
+    let (_dir, path, _ledger) = ledger();
+    let status = std::process::Command::new("mkfifo")
+        .arg(inbox::inbox_path(&path))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let error = inbox::deliver(
+        &path,
+        &EncodedRecord::new(&record("x")).unwrap(),
+        Durability::OsBuffered,
+        NOW,
+    )
+    .unwrap_err();
+    assert!(error.to_string().contains("regular file"), "{error}");
+}
+
+#[test]
+fn a_lock_held_too_long_makes_delivery_fail_not_hang() {
+    let (_dir, path, ledger) = ledger();
+    deliver(&path, "one");
+    let holder = std::fs::File::open(inbox::inbox_path(&path)).unwrap();
+    holder.lock().unwrap();
+    let started = std::time::Instant::now();
+    let error = inbox::deliver(
+        &path,
+        &EncodedRecord::new(&record("two")).unwrap(),
+        Durability::OsBuffered,
+        NOW,
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("held the inbox's lock"),
+        "{error}"
+    );
+    assert!(started.elapsed() < inbox::LOCK_WAIT * 3);
+    // A fold that must happen fails the same way; one that is upkeep just skips.
+    assert!(ledger.fold_inbox().is_err());
+    assert_eq!(ledger.tree_head().unwrap().0, 0);
+    drop(holder);
+    assert_eq!(ledger.fold_inbox().unwrap(), 1);
+}
+
+#[test]
+fn a_fold_is_due_by_size_or_by_the_age_of_the_first_record() {
+    let (_dir, path, _ledger) = ledger();
+    let encoded = EncodedRecord::new(&record("x")).unwrap();
+    let first = inbox::deliver(&path, &encoded, Durability::OsBuffered, NOW).unwrap();
+    assert_eq!(first.first_unix_ms, NOW);
+    assert!(!first.fold_due(NOW));
+    let later = NOW + inbox::FOLD_AFTER_MS - 1;
+    let second = inbox::deliver(&path, &encoded, Durability::OsBuffered, later).unwrap();
+    assert_eq!(
+        second.first_unix_ms, NOW,
+        "the header keeps the first delivery's time"
+    );
+    assert!(!second.fold_due(later));
+    assert!(second.fold_due(NOW + inbox::FOLD_AFTER_MS));
+    let big = inbox::Delivered {
+        bytes: inbox::FOLD_AT_BYTES,
+        first_unix_ms: NOW,
+    };
+    assert!(big.fold_due(NOW));
+}
+
+#[test]
+fn an_inbox_larger_than_any_deliverer_writes_is_moved_aside_unread() {
+    let (_dir, path, ledger) = ledger();
+    deliver(&path, "one");
+    let inbox_file = inbox::inbox_path(&path);
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&inbox_file)
+        .unwrap();
+    let huge = INBOX_LIMIT_BYTES * 4;
+    file.set_len(huge).unwrap();
+    drop(file);
+    ledger.fold_inbox().unwrap();
+    let entries = ledger.entries(1, None).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_damage_entry(&entries[0], huge as usize);
+    assert_eq!(
+        std::fs::metadata(&damaged_files(&path)[0]).unwrap().len(),
+        huge
+    );
+    // A new inbox starts at the old path.
+    deliver(&path, "two");
+    assert_eq!(ledger.fold_inbox().unwrap(), 1);
 }

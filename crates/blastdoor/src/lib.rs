@@ -443,32 +443,32 @@ fn append(
         snapshot_id: None,
         upstream_response: None,
     };
-    // The common case: the ledger exists and its inbox is short, so the record goes to the
-    // inbox (a few system calls; see blastdoor-audit's `inbox`), delivered (and with `Fsync`,
-    // on disk) once `deliver` returns.
-    if ledger_exists(path)? && inbox::pending_bytes(path) < inbox::FOLD_AT_BYTES {
-        let encoded = EncodedRecord::new(&record)?;
-        let delivered = inbox::deliver(path, &encoded, durability);
-        timer.lap("ledger deliver");
-        return delivered.map(|_| ());
+    // The record goes to the ledger's inbox (a few system calls; see blastdoor-audit's
+    // `inbox`): delivered, and with `Fsync` on disk, once `deliver` returns.
+    let exists = ledger_exists(path)?;
+    let now = record.time_unix_ms;
+    let delivered = inbox::deliver(path, &EncodedRecord::new(&record)?, durability, now)?;
+    timer.lap("ledger deliver");
+    if exists && !delivered.fold_due(now) {
+        return Ok(());
     }
-    // Once in a hundred calls or so (and on the very first, with no `blastdoor init`): open
-    // the ledger, creating it if needed, fold the inbox and append directly. A fold that fails
-    // is an error here, so a ledger that stopped taking entries denies from then on.
+    // About once in a hundred calls, or ten seconds after the first unfolded record (and on
+    // the very first call, with no `blastdoor init`): open the ledger, creating it if needed,
+    // and fold the inbox into it. A fold that fails is an error here, so once a ledger stops
+    // taking entries the hook denies within seconds; the records stay in the inbox.
     let ledger = match Ledger::open_existing_with(path, durability) {
         Ok(ledger) => ledger,
         Err(AuditError::Missing { .. }) => Ledger::open_or_create_with(path, durability)?,
         Err(error) => return Err(error),
     };
-    timer.lap("ledger open");
-    let appended = ledger.fold_inbox().and_then(|_| ledger.append(&record));
-    timer.lap("ledger append");
-    // The connection is left open for the process's exit to close (~35 us saved per call): the
-    // entry is already committed, closing would not checkpoint (see blastdoor-audit), and the
-    // kernel releases the file locks when the process ends, as it does for a killed process.
-    // Callers are one-shot processes (the hook, `blastdoor check`).
+    let folded = ledger.fold_inbox();
+    timer.lap("ledger fold");
+    // The connection is left open for the process's exit to close (~35 us saved per call):
+    // closing would not checkpoint (see blastdoor-audit), and the kernel releases the file
+    // locks when the process ends, as it does for a killed process. Callers are one-shot
+    // processes (the hook, `blastdoor check`).
     std::mem::forget(ledger);
-    appended.map(|_| ())
+    folded.map(|_| ())
 }
 
 /// False when there is no ledger yet; an error when its path holds something other than a

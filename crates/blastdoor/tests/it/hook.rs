@@ -936,6 +936,7 @@ fn fill_inbox_to_its_fold_size(ledger: &Path) -> usize {
             ledger,
             &filler_record(&format!("filler {delivered}")),
             blastdoor_audit::Durability::OsBuffered,
+            now_unix_ms(),
         )
         .unwrap();
         delivered += 1;
@@ -988,22 +989,35 @@ fn decisions_reach_the_ledger_through_its_inbox_in_order() {
     assert_eq!(seqs, (1..=entries.len() as u64).collect::<Vec<_>>());
 }
 
-#[test]
-fn a_ledger_that_stops_taking_the_inbox_makes_the_hook_deny() {
+fn now_unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// A home whose ledger database was replaced by something SQLite cannot read (deliveries to
+/// its inbox still work).
+fn home_with_a_broken_ledger() -> TestHome {
     let home = TestHome::empty();
-    let ledger = home.path().join("ledger.sqlite");
     hook(
         &home,
         "claude",
         &claude(&home, "default", "Bash", json!({"command": HARMLESS})),
     );
-    // The database is replaced by something SQLite cannot read; deliveries still work...
     for suffix in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(home.path().join(format!("ledger.sqlite{suffix}")));
     }
-    std::fs::write(&ledger, vec![b'x'; 8192]).unwrap();
+    std::fs::write(home.path().join("ledger.sqlite"), vec![b'x'; 8192]).unwrap();
+    home
+}
+
+#[test]
+fn a_broken_ledger_makes_the_hook_deny_once_the_inbox_is_due_by_size() {
+    let home = home_with_a_broken_ledger();
+    let ledger = home.path().join("ledger.sqlite");
     fill_inbox_to_its_fold_size(&ledger);
-    // ...until the inbox is due a fold, which fails: from then on, the hook denies.
+    // The inbox is due a fold, which fails: from then on, the hook denies.
     for _ in 0..2 {
         assert_denied_for_ledger(&home);
     }
@@ -1011,4 +1025,23 @@ fn a_ledger_that_stops_taking_the_inbox_makes_the_hook_deny() {
     assert!(
         blastdoor_audit::inbox::pending_bytes(&ledger) >= blastdoor_audit::inbox::FOLD_AT_BYTES
     );
+}
+
+#[test]
+fn a_broken_ledger_makes_the_hook_deny_once_the_inbox_is_due_by_age() {
+    use blastdoor_audit::inbox;
+    let home = home_with_a_broken_ledger();
+    let ledger = home.path().join("ledger.sqlite");
+    // A short inbox whose first record is older than the fold interval...
+    std::fs::remove_file(inbox::inbox_path(&ledger)).unwrap();
+    inbox::deliver(
+        &ledger,
+        &filler_record("an hour ago"),
+        blastdoor_audit::Durability::OsBuffered,
+        now_unix_ms() - 3_600_000,
+    )
+    .unwrap();
+    assert!(inbox::pending_bytes(&ledger) < inbox::FOLD_AT_BYTES);
+    // ...is folded by the next call, which fails: denied.
+    assert_denied_for_ledger(&home);
 }
