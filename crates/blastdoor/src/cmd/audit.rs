@@ -221,7 +221,25 @@ fn verify(home: &Home, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     if verifier.is_none() {
         eprintln!("warning: no ledger public key; checkpoint signatures cannot be checked");
     }
-    match ledger.verify(verifier.as_ref(), witness.as_deref()) {
+    // Hook decisions waiting in the inbox are folded in first; if that fails, the tree is
+    // still verified, and the command fails saying why the inbox is stuck.
+    let inbox = ledger.fold_inbox();
+    if let Err(error) = &inbox {
+        eprintln!("error: decisions waiting in the ledger's inbox cannot be folded in: {error}");
+    }
+    let verified = ledger.verify(verifier.as_ref(), witness.as_deref());
+    if inbox.is_err() && verified.is_ok() {
+        let _ = print_verified(&verified, args);
+        return Ok(ExitCode::FAILURE);
+    }
+    print_verified(&verified, args)
+}
+
+fn print_verified(
+    verified: &Result<blastdoor_audit::VerifyReport, AuditError>,
+    args: &VerifyArgs,
+) -> anyhow::Result<ExitCode> {
+    match verified {
         Ok(report) if args.json => {
             let json = serde_json::json!({
                 "ok": true,
