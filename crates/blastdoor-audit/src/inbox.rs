@@ -23,15 +23,19 @@
 //!   the ledger's `meta` table in the same transaction as the entries, committed with
 //!   `synchronous=FULL`; only then is the file emptied (still under the lock). A crash between
 //!   the two leaves the cursor to skip what was folded.
-//! - **Nothing dropped, nothing forged in.** A span that is not a whole frame holding a hook's
-//!   record (torn by a crash, edited, or written by something else) is copied to a new file
-//!   `<ledger>-inbox.damaged-<random>` (synced, then renamed into place), the fold records an
-//!   entry naming it, and the fold goes on with the next whole frame. Records are parsed and
-//!   redacted again before they become entries.
+//! - **Nothing dropped, only hook records taken.** A span that is not a whole frame holding a
+//!   hook's record (torn by a crash, edited, or written by something else) is copied to a new
+//!   file `<ledger>-inbox.damaged-<random>` (synced, then renamed into place), the fold records
+//!   an entry naming it, and the fold goes on with the next whole frame (resynchronising costs
+//!   at most about twice the inbox in hashing). Records are parsed and redacted again before
+//!   they become entries. The checksum finds accidental damage, not a forger: a process with
+//!   write access to the inbox can rewrite or remove records not yet folded, as it could
+//!   rewrite the ledger's entries after its last signed checkpoint.
 //! - **Bounded waits.** Taking the lock is retried for at most [`LOCK_WAIT`]; opening never
 //!   blocks (a FIFO at the path is refused); a hook that cannot deliver denies.
 //! - **Bounded size.** A deliverer refuses past [`INBOX_LIMIT_BYTES`]; a fold never reads an
-//!   inbox larger than any deliverer could have written, it moves such a file aside unread.
+//!   inbox larger than any deliverer could have written: it records an entry naming where the
+//!   file goes, then moves it aside unread.
 //! - **Only its own file.** The inbox is opened without following a symlink and must be a
 //!   regular file with one link (a hard link to another file is refused, never truncated); it
 //!   is created `0600` and made `0600` again if found wider.
@@ -98,7 +102,10 @@ pub struct Delivered {
 impl Delivered {
     /// True when the deliverer should fold the inbox now ([`FOLD_AT_BYTES`], [`FOLD_AFTER_MS`]).
     pub fn fold_due(&self, now_unix_ms: i64) -> bool {
+        // A first delivery "in the future" (a clock stepped back, or a forged header) is due
+        // too: the age trigger must not be switched off.
         self.bytes >= FOLD_AT_BYTES
+            || self.first_unix_ms > now_unix_ms
             || now_unix_ms.saturating_sub(self.first_unix_ms) >= FOLD_AFTER_MS
     }
 }
@@ -298,17 +305,18 @@ fn sync_parent(path: &Path) -> std::io::Result<()> {
 /// What a fold found in the inbox, for the ledger to commit.
 #[derive(Debug)]
 pub(crate) struct Taken {
-    /// The locked inbox: emptied after the commit, and unlocked when dropped.
+    /// The locked inbox: emptied (or moved aside) after the commit, and unlocked when dropped.
     file: File,
-    /// False when the inbox was moved aside whole (nothing to empty).
-    in_place: bool,
-    pub(crate) generation: [u8; 16],
+    path: PathBuf,
+    /// Where the whole inbox goes after the commit when it was too large to read.
+    move_aside_to: Option<PathBuf>,
     /// The records of the whole frames after the cursor, checked, redacted and re-encoded.
     pub(crate) records: Vec<Vec<u8>>,
     /// Spans that were not whole hook records, each kept in its own file.
     pub(crate) damaged: Vec<Damaged>,
-    /// The offset up to which this fold consumes the inbox.
-    pub(crate) end: u64,
+    /// The cursor to store with the entries: the inbox's generation and the offset this fold
+    /// consumes it up to (none when the inbox is moved aside whole).
+    pub(crate) cursor: Option<([u8; 16], u64)>,
 }
 
 #[derive(Debug)]
@@ -341,6 +349,11 @@ pub(crate) fn take(
     if !lock_within(&file, &path, wait)? {
         return Ok(None);
     }
+    // Another folder may have moved this file aside while we waited: then it is not ours to
+    // fold, and the file now at the path is the next fold's.
+    if !still_at(&file, &path).map_err(failed)? {
+        return Ok(None);
+    }
     let metadata = file.metadata().map_err(failed)?;
     let total = metadata.len();
     let modified_unix_ms = metadata
@@ -353,14 +366,13 @@ pub(crate) fn take(
         return Ok(None);
     }
     if total > READ_LIMIT_BYTES {
-        // No deliverer writes this much: move it aside unread (deliverers notice the new file).
+        // No deliverer writes this much: it is moved aside unread, after the entry naming it
+        // is committed (`finish`); deliverers notice the new file.
         let kept_in = damaged_path(&path);
-        std::fs::rename(&path, &kept_in).map_err(failed)?;
-        sync_parent(&path).map_err(failed)?;
         return Ok(Some(Taken {
             file,
-            in_place: false,
-            generation: [0u8; 16],
+            path,
+            move_aside_to: Some(kept_in.clone()),
             records: Vec::new(),
             damaged: vec![Damaged {
                 offset: 0,
@@ -368,23 +380,23 @@ pub(crate) fn take(
                 kept_in,
                 modified_unix_ms,
             }],
-            end: 0,
+            cursor: None,
         }));
     }
     let mut bytes = Vec::new();
     file.seek(SeekFrom::Start(0)).map_err(failed)?;
     file.read_to_end(&mut bytes).map_err(failed)?;
     let total = bytes.len() as u64;
-    let (generation, start) = match header(&bytes) {
-        Some(generation) => {
-            let start = match cursor()? {
-                Some((folded, offset)) if folded == generation => offset.max(HEADER_BYTES),
-                _ => HEADER_BYTES,
-            };
-            (generation, start)
-        }
-        // A header that does not check: everything up to the first whole frame is damage.
-        None => ([0u8; 16], 0),
+    // A header that does not check gets a generation derived from its bytes, so that the
+    // cursor works for it as for any other (a fold that dies before emptying the inbox must
+    // not fold it twice); everything up to the first whole frame is then damage.
+    let (generation, base) = match header(&bytes) {
+        Some(generation) => (generation, HEADER_BYTES),
+        None => (derived_generation(&bytes), 0),
+    };
+    let start = match cursor()? {
+        Some((folded, offset)) if folded == generation => offset.max(base),
+        _ => base,
     };
     if start >= total {
         // Everything here was folded before a crash stopped the emptying.
@@ -394,6 +406,9 @@ pub(crate) fn take(
     let mut records = Vec::new();
     let mut damaged = Vec::new();
     let mut offset = start;
+    // Resynchronising hashes candidate frames; an adversarial inbox full of markers must not
+    // make that quadratic, so the fold may hash at most about twice the inbox.
+    let mut budget = 2 * total + 64 * 1024;
     while offset < total {
         if let Some((record, next)) = hook_record_at(&bytes, offset) {
             records.push(record);
@@ -401,7 +416,7 @@ pub(crate) fn take(
             continue;
         }
         // Damage from here to the next whole hook record (or the end).
-        let resume = next_record_after(&bytes, offset).unwrap_or(total);
+        let resume = next_record_after(&bytes, offset, &mut budget).unwrap_or(total);
         let span = slice(&bytes, offset, resume);
         let kept_in = damaged_path(&path);
         keep_aside(&kept_in, span).map_err(|error| io_error(&kept_in, &error))?;
@@ -415,11 +430,11 @@ pub(crate) fn take(
     }
     Ok(Some(Taken {
         file,
-        in_place: true,
-        generation,
+        path,
+        move_aside_to: None,
         records,
         damaged,
-        end: total,
+        cursor: Some((generation, total)),
     }))
 }
 
@@ -428,8 +443,16 @@ impl Taken {
     /// generation) and releases the lock. A failure here is harmless: the stored cursor makes
     /// the next fold skip what was folded.
     pub(crate) fn finish(self) {
-        if self.in_place {
-            let _ = self.file.set_len(0);
+        match &self.move_aside_to {
+            // If this fails, the next fold finds the file again and records it again.
+            Some(kept_in) => {
+                if std::fs::rename(&self.path, kept_in).is_ok() {
+                    let _ = sync_parent(&self.path);
+                }
+            }
+            None => {
+                let _ = self.file.set_len(0);
+            }
         }
     }
 }
@@ -459,15 +482,39 @@ fn hook_record_at(bytes: &[u8], offset: u64) -> Option<(Vec<u8>, u64)> {
     Some((encoded, next))
 }
 
-/// The offset of the next whole hook record after `offset`, found by its frame marker.
-fn next_record_after(bytes: &[u8], offset: u64) -> Option<u64> {
+/// A generation for an inbox whose header does not check, stable while the file grows.
+fn derived_generation(bytes: &[u8]) -> [u8; 16] {
+    let digest = Sha256::digest(slice(bytes, 0, HEADER_BYTES.min(bytes.len() as u64)));
+    let mut generation = [0u8; 16];
+    generation.copy_from_slice(digest.get(..16).unwrap_or(&[0u8; 16]));
+    generation
+}
+
+/// The offset of the next whole hook record after `offset`, found by its frame marker. Each
+/// candidate whose payload could be a record costs its length from `budget`; once that is
+/// spent, there is none (the rest of the inbox is one damaged span).
+fn next_record_after(bytes: &[u8], offset: u64, budget: &mut u64) -> Option<u64> {
     let from = usize::try_from(offset).ok()?.checked_add(1)?;
     let rest = bytes.get(from..)?;
-    rest.windows(FRAME_MARK.len())
-        .enumerate()
-        .filter(|(_, window)| *window == FRAME_MARK)
-        .map(|(at, _)| (from + at) as u64)
-        .find(|candidate| hook_record_at(bytes, *candidate).is_some())
+    for (at, window) in rest.windows(FRAME_MARK.len()).enumerate() {
+        if window != FRAME_MARK {
+            continue;
+        }
+        let candidate = from + at;
+        let length = bytes
+            .get(candidate + 4..candidate + 8)
+            .and_then(|field| field.try_into().ok())
+            .map_or(u64::MAX, |field| u64::from(u32::from_le_bytes(field)));
+        // A record is a JSON object: anything else is rejected before hashing.
+        if bytes.get(candidate + 8) != Some(&b'{') {
+            continue;
+        }
+        *budget = budget.checked_sub(length.saturating_add(FRAME_OVERHEAD as u64))?;
+        if hook_record_at(bytes, candidate as u64).is_some() {
+            return Some(candidate as u64);
+        }
+    }
+    None
 }
 
 /// The payload of the whole, checked frame at `offset` and the offset after it.

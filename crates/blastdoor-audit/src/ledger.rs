@@ -500,9 +500,18 @@ impl Ledger {
             return Ok(0);
         }
         let mut connection = self.lock_connection()?;
-        // The inbox lock is taken before SQLite's write lock, never after (see `inbox`).
-        let Some(taken) = inbox::take(&self.path, wait, || read_inbox_cursor(&connection))? else {
-            return Ok(0);
+        // The inbox lock is taken before SQLite's write lock, never after (see `inbox`). While
+        // it is held, wait for SQLite only briefly: deliverers are waiting for us.
+        connection
+            .busy_timeout(inbox::LOCK_WAIT / 2)
+            .map_err(AuditError::storage)?;
+        let taken = inbox::take(&self.path, wait, || read_inbox_cursor(&connection));
+        let taken = match taken {
+            Ok(Some(taken)) => taken,
+            other => {
+                let _ = connection.busy_timeout(BUSY_TIMEOUT);
+                return other.map(|_| 0);
+            }
         };
         let damage = taken
             .damaged
@@ -510,11 +519,9 @@ impl Ledger {
             .map(|damaged| record::encode_record(&damage_record(damaged)))
             .collect::<Result<Vec<_>, _>>()?;
         // Emptying the inbox after an `OsBuffered` commit could reach the disk before the
-        // commit does; this commit is synced first. Holding the inbox lock, wait for SQLite's
-        // write lock only briefly: deliverers are waiting for us.
+        // commit does; this commit is synced first.
         let outcome = connection
             .execute_batch("PRAGMA synchronous = FULL")
-            .and_then(|()| connection.busy_timeout(inbox::LOCK_WAIT / 2))
             .map_err(AuditError::storage)
             .and_then(|()| {
                 let transaction = connection
@@ -522,12 +529,14 @@ impl Ledger {
                     .map_err(AuditError::storage)?;
                 let records = taken.records.iter().chain(damage.iter()).map(Vec::as_slice);
                 let seqs = insert_records(&transaction, records)?;
-                transaction
-                    .execute(
-                        "INSERT OR REPLACE INTO meta (key, value) VALUES ('inbox_cursor', ?1)",
-                        [format!("{}:{}", hex::encode(taken.generation), taken.end)],
-                    )
-                    .map_err(AuditError::storage)?;
+                if let Some((generation, end)) = taken.cursor {
+                    transaction
+                        .execute(
+                            "INSERT OR REPLACE INTO meta (key, value) VALUES ('inbox_cursor', ?1)",
+                            [format!("{}:{end}", hex::encode(generation))],
+                        )
+                        .map_err(AuditError::storage)?;
+                }
                 transaction.commit().map_err(AuditError::storage)?;
                 Ok(seqs.len() as u64)
             });

@@ -565,6 +565,8 @@ fn a_fold_is_due_by_size_or_by_the_age_of_the_first_record() {
     );
     assert!(!second.fold_due(later));
     assert!(second.fold_due(NOW + inbox::FOLD_AFTER_MS));
+    // A first delivery after "now" (a clock stepped back, a forged header) is due at once.
+    assert!(second.fold_due(NOW - 1));
     let big = inbox::Delivered {
         bytes: inbox::FOLD_AT_BYTES,
         first_unix_ms: NOW,
@@ -595,4 +597,83 @@ fn an_inbox_larger_than_any_deliverer_writes_is_moved_aside_unread() {
     // A new inbox starts at the old path.
     deliver(&path, "two");
     assert_eq!(ledger.fold_inbox().unwrap(), 1);
+}
+
+#[test]
+fn an_inbox_with_a_bad_header_is_not_folded_twice_after_a_crash() {
+    let (_dir, path, ledger) = ledger();
+    deliver(&path, "one");
+    deliver(&path, "two");
+    let inbox_file = inbox::inbox_path(&path);
+    let mut bytes = std::fs::read(&inbox_file).unwrap();
+    bytes[3] ^= 0xff;
+    std::fs::write(&inbox_file, &bytes).unwrap();
+    assert_eq!(
+        ledger.fold_inbox().unwrap(),
+        3,
+        "two records and the damage"
+    );
+    // As if the fold died after its commit, before emptying the inbox.
+    std::fs::write(&inbox_file, &bytes).unwrap();
+    assert_eq!(ledger.fold_inbox().unwrap(), 0);
+    assert_eq!(ledger.tree_head().unwrap().0, 3);
+}
+
+#[test]
+fn an_inbox_full_of_fake_frame_markers_folds_in_bounded_time() {
+    // Every few bytes a marker whose length field claims half a megabyte and whose payload
+    // starts like a record: without a bound, resynchronising would hash each candidate.
+    let (_dir, path, ledger) = ledger();
+    deliver(&path, "real");
+    let mut junk = Vec::new();
+    while junk.len() < 1024 * 1024 {
+        junk.extend_from_slice(b"bdR\x01");
+        junk.extend_from_slice(&(512 * 1024u32).to_le_bytes());
+        junk.extend_from_slice(b"{\"");
+    }
+    append_to_inbox(&path, &junk);
+    let started = std::time::Instant::now();
+    ledger.fold_inbox().unwrap();
+    // A liveness bound, not a benchmark: harnesses give a hook 5-10 s before they give up.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let entries = ledger.entries(1, None).unwrap();
+    assert_eq!(descriptions(&entries[..1]), ["real"]);
+    assert_damage_entry(&entries[1], junk.len());
+}
+
+#[test]
+fn a_wider_inbox_is_made_private_again() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let (_dir, path, _ledger) = ledger();
+    deliver(&path, "one");
+    let inbox_file = inbox::inbox_path(&path);
+    std::fs::set_permissions(&inbox_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    deliver(&path, "two");
+    let mode = std::fs::metadata(&inbox_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+}
+
+#[test]
+fn a_delivery_waiting_while_the_inbox_is_moved_aside_goes_to_the_new_one() {
+    let (dir, path, ledger) = ledger();
+    deliver(&path, "one");
+    let inbox_file = inbox::inbox_path(&path);
+    let holder = std::fs::File::open(&inbox_file).unwrap();
+    holder.lock().unwrap();
+    let waiting = {
+        let path = path.clone();
+        std::thread::spawn(move || deliver(&path, "two"))
+    };
+    // Let the deliverer open the file and wait for its lock, then move the file away.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::fs::rename(&inbox_file, dir.path().join("moved")).unwrap();
+    drop(holder);
+    waiting.join().unwrap();
+    let moved = std::fs::read(dir.path().join("moved")).unwrap();
+    assert!(!moved.windows(3).any(|window| window == b"two"));
+    assert_eq!(descriptions(&ledger.entries(1, None).unwrap()), ["two"]);
 }

@@ -447,26 +447,41 @@ fn append(
     // `inbox`): delivered, and with `Fsync` on disk, once `deliver` returns.
     let exists = ledger_exists(path)?;
     let now = record.time_unix_ms;
-    let delivered = inbox::deliver(path, &EncodedRecord::new(&record)?, durability, now)?;
+    let encoded = EncodedRecord::new(&record)?;
+    let delivered = match inbox::deliver(path, &encoded, durability, now) {
+        // The inbox is full because folds failed for a long while: if the ledger takes them
+        // now, this one is delivered after all.
+        Err(_) if inbox::pending_bytes(path) > inbox::INBOX_LIMIT_BYTES => {
+            fold(path, durability)?;
+            inbox::deliver(path, &encoded, durability, now)?
+        }
+        delivered => delivered?,
+    };
     timer.lap("ledger deliver");
     if exists && !delivered.fold_due(now) {
         return Ok(());
     }
     // About once in a hundred calls, or ten seconds after the first unfolded record (and on
-    // the very first call, with no `blastdoor init`): open the ledger, creating it if needed,
-    // and fold the inbox into it. A fold that fails is an error here, so once a ledger stops
-    // taking entries the hook denies within seconds; the records stay in the inbox.
+    // the very first call, with no `blastdoor init`): fold the inbox into the ledger, creating
+    // it if needed. A fold that fails is an error here, so once a ledger stops taking entries
+    // the hook denies within seconds; the records stay in the inbox.
+    let folded = fold(path, durability);
+    timer.lap("ledger fold");
+    folded
+}
+
+/// Opens the ledger at `path` (creating it if needed) and folds its inbox. The connection is
+/// left open for the process's exit to close (~35 us saved per call): closing would not
+/// checkpoint (see blastdoor-audit), and the kernel releases the file locks when the process
+/// ends, as it does for a killed process. Callers are one-shot processes (the hook,
+/// `blastdoor check`).
+fn fold(path: &Path, durability: Durability) -> Result<(), AuditError> {
     let ledger = match Ledger::open_existing_with(path, durability) {
         Ok(ledger) => ledger,
         Err(AuditError::Missing { .. }) => Ledger::open_or_create_with(path, durability)?,
         Err(error) => return Err(error),
     };
     let folded = ledger.fold_inbox();
-    timer.lap("ledger fold");
-    // The connection is left open for the process's exit to close (~35 us saved per call):
-    // closing would not checkpoint (see blastdoor-audit), and the kernel releases the file
-    // locks when the process ends, as it does for a killed process. Callers are one-shot
-    // processes (the hook, `blastdoor check`).
     std::mem::forget(ledger);
     folded.map(|_| ())
 }

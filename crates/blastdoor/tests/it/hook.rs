@@ -1045,3 +1045,27 @@ fn a_broken_ledger_makes_the_hook_deny_once_the_inbox_is_due_by_age() {
     // ...is folded by the next call, which fails: denied.
     assert_denied_for_ledger(&home);
 }
+
+#[test]
+fn a_full_inbox_is_folded_and_the_call_goes_on_once_the_ledger_takes_it() {
+    use blastdoor_audit::inbox;
+    let home = TestHome::empty();
+    let ledger = home.path().join("ledger.sqlite");
+    let harmless = claude(&home, "default", "Bash", json!({"command": HARMLESS}));
+    hook(&home, "claude", &harmless);
+    fill_inbox_to_its_fold_size(&ledger);
+    // Past the inbox's limit (as after many calls while the ledger was broken).
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(inbox::inbox_path(&ledger))
+        .unwrap()
+        .set_len(inbox::INBOX_LIMIT_BYTES + 1)
+        .unwrap();
+    let output = hook(&home, "claude", &harmless);
+    assert!(stdout(&output).is_empty(), "allowed: {}", stdout(&output));
+    // The full inbox was folded; only this call's record waits in the new one.
+    assert!(inbox::pending_bytes(&ledger) < 4096);
+    let entries = ledger_entries(&home);
+    let last = &entries[entries.len() - 1];
+    assert_eq!(last["operation"]["description"], HARMLESS, "{last}");
+}
