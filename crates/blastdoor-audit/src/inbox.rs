@@ -403,30 +403,18 @@ pub(crate) fn take(
         file.set_len(0).map_err(failed)?;
         return Ok(None);
     }
-    let mut records = Vec::new();
-    let mut damaged = Vec::new();
-    let mut offset = start;
-    // Resynchronising hashes candidate frames; an adversarial inbox full of markers must not
-    // make that quadratic, so the fold may hash at most about twice the inbox.
-    let mut budget = 2 * total + 64 * 1024;
-    while offset < total {
-        if let Some((record, next)) = hook_record_at(&bytes, offset) {
-            records.push(record);
-            offset = next;
-            continue;
-        }
-        // Damage from here to the next whole hook record (or the end).
-        let resume = next_record_after(&bytes, offset, &mut budget).unwrap_or(total);
-        let span = slice(&bytes, offset, resume);
+    let (records, spans) = parse(&bytes, start);
+    let mut damaged = Vec::with_capacity(spans.len());
+    for (offset, end) in spans {
         let kept_in = damaged_path(&path);
-        keep_aside(&kept_in, span).map_err(|error| io_error(&kept_in, &error))?;
+        keep_aside(&kept_in, slice(&bytes, offset, end))
+            .map_err(|error| io_error(&kept_in, &error))?;
         damaged.push(Damaged {
             offset,
-            bytes: resume - offset,
+            bytes: end - offset,
             kept_in,
             modified_unix_ms,
         });
-        offset = resume;
     }
     Ok(Some(Taken {
         file,
@@ -436,6 +424,31 @@ pub(crate) fn take(
         damaged,
         cursor: Some((generation, total)),
     }))
+}
+
+/// Splits `bytes` from `start` into the hook records of whole frames (checked, redacted and
+/// re-encoded) and the damaged spans between them, as `(offset, end)`. Sans-IO; the records and
+/// spans cover `start..bytes.len()` exactly, in order.
+fn parse(bytes: &[u8], start: u64) -> (Vec<Vec<u8>>, Vec<(u64, u64)>) {
+    let total = bytes.len() as u64;
+    let mut records = Vec::new();
+    let mut spans = Vec::new();
+    let mut offset = start;
+    // Resynchronising hashes candidate frames; an adversarial inbox full of markers must not
+    // make that quadratic, so a fold may hash at most about twice the inbox.
+    let mut budget = 2 * total + 64 * 1024;
+    while offset < total {
+        if let Some((record, next)) = hook_record_at(bytes, offset) {
+            records.push(record);
+            offset = next;
+            continue;
+        }
+        // Damage from here to the next whole hook record (or the end).
+        let resume = next_record_after(bytes, offset, &mut budget).unwrap_or(total);
+        spans.push((offset, resume));
+        offset = resume;
+    }
+    (records, spans)
 }
 
 impl Taken {
@@ -594,6 +607,60 @@ mod tests {
             let mut altered = bytes.clone();
             altered[at] ^= 0x20;
             assert!(frame_at(&altered, HEADER_BYTES).is_none(), "byte {at}");
+        }
+    }
+
+    fn hook_payload(description: &str) -> Vec<u8> {
+        serde_json::json!({
+            "time_unix_ms": 1, "layer": "hook", "actor": {"agent": null, "session": null},
+            "operation": {"kind": "shell", "description": description, "risk": "read",
+                          "targets": []},
+            "verdict": {"decision": "allow", "reasons": []},
+            "hold_id": null, "approvers": [], "snapshot_id": null, "upstream_response": null
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    proptest::proptest! {
+        /// Whatever the inbox holds (whole frames, cut or altered ones, junk between them),
+        /// parsing never panics, accounts for every byte exactly once, and finds every whole
+        /// frame that no damage overlaps.
+        #[test]
+        fn parsing_accounts_for_every_byte(
+            pieces in proptest::collection::vec(
+                (0u8..4, proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40)),
+                0..12,
+            )
+        ) {
+            let mut bytes = Vec::new();
+            let mut whole = 0;
+            for (index, (kind, junk)) in pieces.iter().enumerate() {
+                let frame = frame(&hook_payload(&format!("record {index}")));
+                match kind {
+                    0 | 1 => { bytes.extend_from_slice(&frame); whole += 1; }
+                    2 => bytes.extend_from_slice(&frame[..frame.len() / 2]),
+                    _ => bytes.extend_from_slice(junk),
+                }
+            }
+            let (records, spans) = parse(&bytes, 0);
+            let mut covered = 0u64;
+            let mut cursor = 0u64;
+            for (offset, end) in &spans {
+                proptest::prop_assert!(offset < end && *offset >= cursor);
+                covered += end - offset;
+                cursor = *end;
+            }
+            let record_bytes: u64 = records
+                .iter()
+                .map(|record| (FRAME_OVERHEAD + record.len()) as u64)
+                .sum();
+            proptest::prop_assert_eq!(covered + record_bytes, bytes.len() as u64);
+            // A whole frame is lost only when damage before it swallowed its marker.
+            proptest::prop_assert!(records.len() <= whole);
+            if spans.is_empty() {
+                proptest::prop_assert_eq!(records.len(), whole);
+            }
         }
     }
 
