@@ -21,14 +21,8 @@
 //!   is released, so it cannot leave a torn frame in front of later ones.
 //! - **Folded once.** A fold stores the inbox's generation and the offset it folded up to in
 //!   the ledger's `meta` table in the same transaction as the entries, committed with
-//!   `synchronous=FULL`; only then is the file restarted (still under the lock). A crash
-//!   between the two leaves the cursor to skip what was folded.
-//! - **A removed inbox is noticed.** The fold also stores the generation it restarts the inbox
-//!   with and writes it into the emptied file's header (first-delivery time 0, which the first
-//!   deliverer fills in). An inbox found with another generation was removed or replaced since
-//!   (records delivered in between may be missing), and the fold records an entry saying so. A
-//!   process that can write the inbox can still keep the header while removing records: this
-//!   catches deleting the file, not a careful forger.
+//!   `synchronous=FULL`; only then is the file emptied (still under the lock). A crash between
+//!   the two leaves the cursor to skip what was folded.
 //! - **Nothing dropped, only hook records taken.** A span that is not a whole frame holding a
 //!   hook's record (torn by a crash, edited, or written by something else) is copied to a new
 //!   file `<ledger>-inbox.damaged-<random>` (synced, then renamed into place), the fold records
@@ -80,7 +74,7 @@ const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
 
 const MAGIC: &[u8; 16] = b"blastdoor-inbox2";
 /// Magic, generation and the time of the first delivery.
-pub const HEADER_BYTES: u64 = 40;
+pub(crate) const HEADER_BYTES: u64 = 40;
 const FRAME_MARK: &[u8; 4] = b"bdR\x01";
 /// Marker, length prefix and SHA-256.
 const FRAME_OVERHEAD: usize = 4 + 4 + 32;
@@ -163,12 +157,6 @@ pub fn deliver(
         } else {
             let mut header = [0u8; HEADER_BYTES as usize];
             match file.read_exact_at(&mut header, 0) {
-                // The header a fold wrote for the next generation: this is its first record.
-                Ok(()) if header.starts_with(MAGIC) && first_delivery(&header) == 0 => {
-                    file.write_all_at(&now_unix_ms.to_le_bytes(), 32)
-                        .map_err(failed)?;
-                    now_unix_ms
-                }
                 Ok(()) if header.starts_with(MAGIC) => first_delivery(&header),
                 // Not our header: still deliver (the fold keeps those bytes aside and takes
                 // this frame), and fold at once.
@@ -179,8 +167,9 @@ pub fn deliver(
         frame.extend_from_slice(&length.to_le_bytes());
         frame.extend_from_slice(payload);
         frame.extend_from_slice(&Sha256::digest(payload));
-        // At the end, which cannot move while we hold the lock.
-        let written = file.write_all_at(&frame, before).and_then(|()| {
+        // O_APPEND: one write at the end, whatever the offset of this handle.
+        let mut writer = &file;
+        let written = writer.write_all(&frame).and_then(|()| {
             if durability == Durability::Fsync {
                 file.sync_data()?;
                 if before == 0 {
@@ -224,15 +213,13 @@ fn first_delivery(header: &[u8; HEADER_BYTES as usize]) -> i64 {
         .map_or(i64::MIN, i64::from_le_bytes)
 }
 
-/// Opens (or with `create`, creates) the inbox for reading and writing: never through a
+/// Opens (or with `create`, creates) the inbox for reading and appending: never through a
 /// symlink, never blocking, and only a regular file with one link, made 0600 if it was wider.
-/// Writers write at the end they find under the lock (not `O_APPEND`: a deliverer also fills
-/// in the time of a header a fold wrote).
 fn open_inbox(path: &Path, create: bool) -> Result<File, AuditError> {
     let open = || {
         OpenOptions::new()
             .read(true)
-            .write(true)
+            .append(true)
             .create(create)
             .mode(MODE)
             .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
@@ -330,22 +317,6 @@ pub(crate) struct Taken {
     /// The cursor to store with the entries: the inbox's generation and the offset this fold
     /// consumes it up to (none when the inbox is moved aside whole).
     pub(crate) cursor: Option<([u8; 16], u64)>,
-    /// The generation the emptied inbox restarts with (stored with the cursor, written into
-    /// the inbox's header after the commit).
-    pub(crate) next_generation: Option<[u8; 16]>,
-    /// Set when the inbox is not the one the last fold left (generation expected, found, and
-    /// the inbox's last modification): it was removed or replaced, so records delivered in
-    /// between may be missing.
-    pub(crate) replaced: Option<([u8; 16], [u8; 16], i64)>,
-}
-
-/// What the ledger stored at its last fold.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Cursor {
-    /// The generation folded and the offset folded up to.
-    pub(crate) folded: Option<([u8; 16], u64)>,
-    /// The generation the fold restarted the inbox with.
-    pub(crate) next: Option<[u8; 16]>,
 }
 
 #[derive(Debug)]
@@ -365,7 +336,7 @@ pub(crate) struct Damaged {
 pub(crate) fn take(
     ledger: &Path,
     wait: Duration,
-    cursor: impl FnOnce() -> Result<Cursor, AuditError>,
+    cursor: impl FnOnce() -> Result<Option<([u8; 16], u64)>, AuditError>,
 ) -> Result<Option<Taken>, AuditError> {
     let path = inbox_path(ledger);
     let failed = |error: std::io::Error| io_error(&path, &error);
@@ -410,8 +381,6 @@ pub(crate) fn take(
                 modified_unix_ms,
             }],
             cursor: None,
-            next_generation: None,
-            replaced: None,
         }));
     }
     let mut bytes = Vec::new();
@@ -425,24 +394,13 @@ pub(crate) fn take(
         Some(generation) => (generation, HEADER_BYTES),
         None => (derived_generation(&bytes), 0),
     };
-    let stored = cursor()?;
-    let (start, replaced) = match (stored.folded, stored.next) {
-        // The inbox a fold took before a crash stopped it restarting the inbox.
-        (Some((folded, offset)), _) if folded == generation => (offset.max(base), None),
-        // The inbox the last fold restarted.
-        (_, Some(next)) if next == generation => (base, None),
-        (_, Some(next)) => (base, Some((next, generation, modified_unix_ms))),
-        // No fold yet.
-        (_, None) => (base, None),
+    let start = match cursor()? {
+        Some((folded, offset)) if folded == generation => offset.max(base),
+        _ => base,
     };
-    if start >= total && replaced.is_none() {
-        if stored
-            .folded
-            .is_some_and(|(folded, _)| folded == generation)
-        {
-            // Everything here was folded before a crash stopped the restart: restart now.
-            restart(&file, stored.next).map_err(failed)?;
-        }
+    if start >= total {
+        // Everything here was folded before a crash stopped the emptying.
+        file.set_len(0).map_err(failed)?;
         return Ok(None);
     }
     let (records, spans) = parse(&bytes, start);
@@ -458,8 +416,6 @@ pub(crate) fn take(
             modified_unix_ms,
         });
     }
-    let mut next_generation = [0u8; 16];
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut next_generation);
     Ok(Some(Taken {
         file,
         path,
@@ -467,23 +423,7 @@ pub(crate) fn take(
         records,
         damaged,
         cursor: Some((generation, total)),
-        next_generation: Some(next_generation),
-        replaced,
     }))
-}
-
-/// Empties the inbox and, given the next generation, writes its header with no first
-/// delivery yet (time 0; the first deliverer fills it in).
-fn restart(file: &File, next: Option<[u8; 16]>) -> std::io::Result<()> {
-    file.set_len(0)?;
-    if let Some(next) = next {
-        let mut header = Vec::with_capacity(HEADER_BYTES as usize);
-        header.extend_from_slice(MAGIC);
-        header.extend_from_slice(&next);
-        header.extend_from_slice(&0i64.to_le_bytes());
-        file.write_all_at(&header, 0)?;
-    }
-    Ok(())
 }
 
 /// Splits `bytes` from `start` into the hook records of whole frames (checked, redacted and
@@ -512,10 +452,9 @@ fn parse(bytes: &[u8], start: u64) -> (Vec<Vec<u8>>, Vec<(u64, u64)>) {
 }
 
 impl Taken {
-    /// After the ledger committed the fold: restarts the inbox with the next generation's
-    /// header (or moves an oversized one aside) and releases the lock. A failure here loses
-    /// nothing: the stored cursor makes the next fold skip what was folded (a restart that
-    /// failed half-way is then reported as a replaced inbox).
+    /// After the ledger committed the fold: empties the inbox (the next deliverer starts a new
+    /// generation) and releases the lock. A failure here is harmless: the stored cursor makes
+    /// the next fold skip what was folded.
     pub(crate) fn finish(self) {
         match &self.move_aside_to {
             // If this fails, the next fold finds the file again and records it again.
@@ -525,7 +464,7 @@ impl Taken {
                 }
             }
             None => {
-                let _ = restart(&self.file, self.next_generation);
+                let _ = self.file.set_len(0);
             }
         }
     }

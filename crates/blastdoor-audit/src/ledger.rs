@@ -496,8 +496,7 @@ impl Ledger {
     }
 
     fn fold_inbox_waiting(&self, wait: Duration) -> Result<u64, AuditError> {
-        // Nothing, or only the header of an inbox restarted by the last fold.
-        if inbox::pending_bytes(&self.path) <= inbox::HEADER_BYTES {
+        if inbox::pending_bytes(&self.path) == 0 {
             return Ok(0);
         }
         let mut connection = self.lock_connection()?;
@@ -514,10 +513,6 @@ impl Ledger {
                 return other.map(|_| 0);
             }
         };
-        let replaced = match taken.replaced {
-            Some(replaced) => vec![record::encode_record(&replaced_record(replaced))?],
-            None => Vec::new(),
-        };
         let damage = taken
             .damaged
             .iter()
@@ -532,11 +527,7 @@ impl Ledger {
                 let transaction = connection
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .map_err(AuditError::storage)?;
-                let records = replaced
-                    .iter()
-                    .chain(taken.records.iter())
-                    .chain(damage.iter())
-                    .map(Vec::as_slice);
+                let records = taken.records.iter().chain(damage.iter()).map(Vec::as_slice);
                 let seqs = insert_records(&transaction, records)?;
                 if let Some((generation, end)) = taken.cursor {
                     transaction
@@ -546,16 +537,6 @@ impl Ledger {
                         )
                         .map_err(AuditError::storage)?;
                 }
-                // The generation the inbox restarts with; none when the fold moves it aside
-                // (a deliverer then starts a new one, which is no sign of removal).
-                match taken.next_generation {
-                    Some(next) => transaction.execute(
-                        "INSERT OR REPLACE INTO meta (key, value) VALUES ('inbox_next', ?1)",
-                        [hex::encode(next)],
-                    ),
-                    None => transaction.execute("DELETE FROM meta WHERE key = 'inbox_next'", []),
-                }
-                .map_err(AuditError::storage)?;
                 transaction.commit().map_err(AuditError::storage)?;
                 Ok(seqs.len() as u64)
             });
@@ -1098,68 +1079,27 @@ fn new_origin() -> String {
     format!("blastdoor/{host}/{}", hex::encode(random))
 }
 
-/// What the last fold stored: the inbox generation and offset it consumed up to, and the
-/// generation it restarted the inbox with.
-fn read_inbox_cursor(connection: &Connection) -> Result<inbox::Cursor, AuditError> {
-    let value = |key: &str| -> Result<Option<String>, AuditError> {
-        connection
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
-                row.get(0)
-            })
-            .optional()
-            .map_err(AuditError::storage)
+/// The inbox generation and offset the last fold consumed up to, if any.
+fn read_inbox_cursor(connection: &Connection) -> Result<Option<([u8; 16], u64)>, AuditError> {
+    let value: Option<String> = connection
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'inbox_cursor'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(AuditError::storage)?;
+    let Some(value) = value else {
+        return Ok(None);
     };
-    let generation = |text: &str| -> Option<[u8; 16]> {
-        hex::decode(text)
-            .ok()
-            .and_then(|bytes| bytes.try_into().ok())
-    };
-    let folded =
-        match value("inbox_cursor")? {
-            None => None,
-            Some(text) => {
-                let parsed = text.split_once(':').and_then(|(folded, offset)| {
-                    Some((generation(folded)?, offset.parse::<u64>().ok()?))
-                });
-                Some(parsed.ok_or_else(|| {
-                    AuditError::Storage(format!("malformed inbox cursor `{text}`"))
-                })?)
-            }
-        };
-    let next =
-        match value("inbox_next")? {
-            None => None,
-            Some(text) => Some(generation(&text).ok_or_else(|| {
-                AuditError::Storage(format!("malformed inbox generation `{text}`"))
-            })?),
-        };
-    Ok(inbox::Cursor { folded, next })
-}
-
-/// The entry folded when the inbox is not the one the last fold restarted.
-fn replaced_record((expected, found, modified_unix_ms): ([u8; 16], [u8; 16], i64)) -> Record {
-    let description = format!(
-        "the ledger's inbox was removed or replaced since the last fold (generation {} \
-         expected, {} found)",
-        hex::encode(expected),
-        hex::encode(found)
-    );
-    let explanation = "decisions delivered between the last fold and the removal may be \
-                       missing from the ledger";
-    let reasons = RuleId::new("ledger.inbox-replaced")
-        .map(|rule| vec![Reason::new(rule, explanation, None, "")])
-        .unwrap_or_default();
-    Record {
-        time_unix_ms: modified_unix_ms,
-        layer: Layer::System,
-        actor: Actor::default(),
-        operation: Operation::new(OperationKind::Internal, &description, Risk::Unknown, vec![]),
-        verdict: Verdict::deny(reasons),
-        hold_id: None,
-        approvers: Vec::new(),
-        snapshot_id: None,
-        upstream_response: None,
-    }
+    let malformed = || AuditError::Storage(format!("malformed inbox cursor `{value}`"));
+    let (generation, offset) = value.split_once(':').ok_or_else(malformed)?;
+    let generation: [u8; 16] = hex::decode(generation)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(malformed)?;
+    let offset = offset.parse().map_err(|_| malformed())?;
+    Ok(Some((generation, offset)))
 }
 
 /// The entry folded in place of inbox bytes that are not whole records. Its time is the

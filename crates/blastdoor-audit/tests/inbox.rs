@@ -95,11 +95,7 @@ fn delivered_records_become_entries_in_order_when_a_handle_reads_or_appends() {
     // A handle opened before the deliveries sees them on its next read.
     let entries = ledger.entries(1, None).unwrap();
     assert_eq!(descriptions(&entries), ["hook one", "hook two"]);
-    assert_eq!(
-        inbox::pending_bytes(&path),
-        inbox::HEADER_BYTES,
-        "the inbox is restarted: a header, no records"
-    );
+    assert_eq!(inbox::pending_bytes(&path), 0, "the inbox is emptied");
     // An append folds what was delivered before it, first.
     deliver(&path, "hook three");
     assert_eq!(ledger.append(&record("gateway four")).unwrap(), 4);
@@ -210,7 +206,7 @@ fn a_torn_tail_is_kept_aside_and_reported_not_folded() {
             .description()
             .contains(&kept[0].display().to_string())
     );
-    assert_eq!(inbox::pending_bytes(&path), inbox::HEADER_BYTES);
+    assert_eq!(inbox::pending_bytes(&path), 0);
     assert_eq!(ledger.verify(None, None).unwrap().entries, 3);
     // Deliveries go on as normal afterwards.
     deliver(&path, "after");
@@ -496,11 +492,7 @@ fn a_fold_redacts_records_again() {
 fn a_hard_linked_inbox_is_refused_and_never_emptied() {
     let (dir, path, ledger) = ledger();
     let victim = dir.path().join("victim");
-    std::fs::write(
-        &victim,
-        b"someone else's data, long enough to be worth folding",
-    )
-    .unwrap();
+    std::fs::write(&victim, b"someone else's data").unwrap();
     std::fs::hard_link(&victim, inbox::inbox_path(&path)).unwrap();
     let error = inbox::deliver(
         &path,
@@ -511,10 +503,7 @@ fn a_hard_linked_inbox_is_refused_and_never_emptied() {
     .unwrap_err();
     assert!(error.to_string().contains("single link"), "{error}");
     assert!(ledger.fold_inbox().is_err());
-    assert_eq!(
-        std::fs::read(&victim).unwrap(),
-        b"someone else's data, long enough to be worth folding"
-    );
+    assert_eq!(std::fs::read(&victim).unwrap(), b"someone else's data");
 }
 
 #[test]
@@ -687,29 +676,4 @@ fn a_delivery_waiting_while_the_inbox_is_moved_aside_goes_to_the_new_one() {
     let moved = std::fs::read(dir.path().join("moved")).unwrap();
     assert!(!moved.windows(3).any(|window| window == b"two"));
     assert_eq!(descriptions(&ledger.entries(1, None).unwrap()), ["two"]);
-}
-
-#[test]
-fn a_removed_inbox_is_reported_when_the_next_one_is_folded() {
-    let (_dir, path, ledger) = ledger();
-    deliver(&path, "folded");
-    assert_eq!(ledger.fold_inbox().unwrap(), 1);
-    deliver(&path, "removed before any fold");
-    // An agent covering its tracks deletes the inbox; the next hook call starts a new one.
-    std::fs::remove_file(inbox::inbox_path(&path)).unwrap();
-    deliver(&path, "after the removal");
-    assert_eq!(ledger.fold_inbox().unwrap(), 2);
-    let entries = ledger.entries(1, None).unwrap();
-    assert_eq!(descriptions(&entries[..1]), ["folded"]);
-    let notice = &entries[1];
-    assert_eq!(notice.record.layer, Layer::System);
-    assert_eq!(notice.record.verdict.decision, Decision::Deny);
-    assert_eq!(
-        notice.record.verdict.reasons[0].rule_id.as_str(),
-        "ledger.inbox-replaced"
-    );
-    assert_eq!(descriptions(&entries[2..]), ["after the removal"]);
-    // Ordinary folds after it report nothing.
-    deliver(&path, "later");
-    assert_eq!(ledger.fold_inbox().unwrap(), 1);
 }
