@@ -69,6 +69,15 @@ pub const INBOX_LIMIT_BYTES: u64 = 4 * 1024 * 1024;
 /// How long a deliverer, or a fold that must happen, waits for the inbox's lock. Deliverers
 /// hold it for microseconds; a folder for one transaction.
 pub const LOCK_WAIT: Duration = Duration::from_secs(2);
+/// How a delivery refused for a header cut short says so.
+const SHORT_HEADER: &str = "the inbox's header is cut short";
+
+/// True when an inbox of `bytes` bytes can take no delivery until it is folded: past
+/// [`INBOX_LIMIT_BYTES`], or shorter than its header.
+pub fn needs_fold_to_deliver(bytes: u64) -> bool {
+    bytes > INBOX_LIMIT_BYTES || (bytes > 0 && bytes < HEADER_BYTES)
+}
+
 /// The largest payload a frame may carry (a record is a few kilobytes at most).
 const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
 
@@ -144,6 +153,15 @@ pub fn deliver(
                     "the inbox holds {before} bytes of decisions that have not reached the \
                      ledger (run `blastdoor audit verify` to fold them and see why)"
                 ),
+            });
+        }
+        if before > 0 && before < HEADER_BYTES {
+            // A first delivery torn inside the header (a power failure): a frame written after
+            // it would be read from the wrong offset. A fold keeps those bytes aside and
+            // empties the inbox; until then, nothing is delivered.
+            return Err(AuditError::Open {
+                path: path.clone(),
+                detail: format!("{SHORT_HEADER} ({before} bytes)"),
             });
         }
         frame.clear();

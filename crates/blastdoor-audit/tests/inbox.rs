@@ -677,3 +677,24 @@ fn a_delivery_waiting_while_the_inbox_is_moved_aside_goes_to_the_new_one() {
     assert!(!moved.windows(3).any(|window| window == b"two"));
     assert_eq!(descriptions(&ledger.entries(1, None).unwrap()), ["two"]);
 }
+
+#[test]
+fn a_header_cut_short_refuses_deliveries_until_a_fold_keeps_it_aside() {
+    let (_dir, path, ledger) = ledger();
+    let inbox_file = inbox::inbox_path(&path);
+    // What a power failure during the very first delivery can leave.
+    std::fs::write(&inbox_file, b"blastdoor-inbox2\x01\x02\x03").unwrap();
+    let encoded = EncodedRecord::new(&record("x")).unwrap();
+    let error = inbox::deliver(&path, &encoded, Durability::OsBuffered, NOW).unwrap_err();
+    assert!(error.to_string().contains("cut short"), "{error}");
+    assert!(inbox::needs_fold_to_deliver(inbox::pending_bytes(&path)));
+    assert_eq!(ledger.fold_inbox().unwrap(), 1);
+    let entries = ledger.entries(1, None).unwrap();
+    assert_damage_entry(&entries[0], 19);
+    assert_eq!(
+        std::fs::read(&damaged_files(&path)[0]).unwrap(),
+        b"blastdoor-inbox2\x01\x02\x03"
+    );
+    inbox::deliver(&path, &encoded, Durability::OsBuffered, NOW).unwrap();
+    assert_eq!(ledger.fold_inbox().unwrap(), 1);
+}

@@ -449,9 +449,9 @@ fn append(
     let now = record.time_unix_ms;
     let encoded = EncodedRecord::new(&record)?;
     let delivered = match inbox::deliver(path, &encoded, durability, now) {
-        // The inbox is full because folds failed for a long while: if the ledger takes them
-        // now, this one is delivered after all.
-        Err(_) if inbox::pending_bytes(path) > inbox::INBOX_LIMIT_BYTES => {
+        // The inbox is full because folds failed for a long while, or its header was cut
+        // short by a crash: if the ledger takes a fold now, this one is delivered after all.
+        Err(_) if inbox::needs_fold_to_deliver(inbox::pending_bytes(path)) => {
             fold(path, durability)?;
             inbox::deliver(path, &encoded, durability, now)?
         }

@@ -1069,3 +1069,23 @@ fn a_full_inbox_is_folded_and_the_call_goes_on_once_the_ledger_takes_it() {
     let last = &entries[entries.len() - 1];
     assert_eq!(last["operation"]["description"], HARMLESS, "{last}");
 }
+
+#[test]
+fn an_inbox_header_cut_short_is_folded_aside_and_the_call_goes_on() {
+    use blastdoor_audit::inbox;
+    let home = TestHome::empty();
+    let ledger = home.path().join("ledger.sqlite");
+    let harmless = claude(&home, "default", "Bash", json!({"command": HARMLESS}));
+    hook(&home, "claude", &harmless);
+    std::fs::write(inbox::inbox_path(&ledger), b"blastdoor-in").unwrap();
+    let output = hook(&home, "claude", &harmless);
+    assert!(stdout(&output).is_empty(), "allowed: {}", stdout(&output));
+    let entries = ledger_entries(&home);
+    let last = &entries[entries.len() - 1];
+    assert_eq!(last["operation"]["description"], HARMLESS, "{last}");
+    assert!(
+        entries
+            .iter()
+            .any(|entry| entry["verdict"]["reasons"][0]["rule_id"] == "ledger.inbox-damaged")
+    );
+}
