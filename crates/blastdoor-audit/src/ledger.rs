@@ -513,17 +513,18 @@ impl Ledger {
                 return other.map(|_| 0);
             }
         };
-        let damage = taken
-            .damaged
-            .iter()
-            .map(|damaged| record::encode_record(&damage_record(damaged)))
-            .collect::<Result<Vec<_>, _>>()?;
         // Emptying the inbox after an `OsBuffered` commit could reach the disk before the
-        // commit does; this commit is synced first.
+        // commit does; this commit is synced first. Every error below goes through the
+        // restore of the connection's settings that follows.
         let outcome = connection
             .execute_batch("PRAGMA synchronous = FULL")
             .map_err(AuditError::storage)
             .and_then(|()| {
+                let damage = taken
+                    .damaged
+                    .iter()
+                    .map(|damaged| record::encode_record(&damage_record(damaged)))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let transaction = connection
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .map_err(AuditError::storage)?;
