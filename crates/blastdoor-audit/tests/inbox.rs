@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use blastdoor_audit::inbox::{self, INBOX_LIMIT_BYTES};
-use blastdoor_audit::{Durability, EncodedRecord, Entry, Ledger, Record};
+use blastdoor_audit::{AuditError, Durability, EncodedRecord, Entry, Ledger, Record};
 use blastdoor_core::{
     Actor, Decision, Layer, Operation, OperationKind, Reason, Risk, RuleId, Verdict,
 };
@@ -42,15 +42,23 @@ fn record(description: &str) -> Record {
 
 const NOW: i64 = 1_764_000_000_000;
 
-fn deliver(ledger: &Path, description: &str) -> u64 {
+fn try_deliver(
+    ledger: &Path,
+    description: &str,
+    durability: Durability,
+) -> Result<inbox::Delivered, AuditError> {
     inbox::deliver(
         ledger,
         &EncodedRecord::new(&record(description)).unwrap(),
-        Durability::OsBuffered,
+        durability,
         NOW,
     )
-    .unwrap()
-    .bytes
+}
+
+fn deliver(ledger: &Path, description: &str) -> u64 {
+    try_deliver(ledger, description, Durability::OsBuffered)
+        .unwrap()
+        .bytes
 }
 
 /// A frame as the inbox stores one, around any payload (to inject what no hook would write).
@@ -339,13 +347,7 @@ fn a_symlinked_inbox_is_refused() {
     let elsewhere = dir.path().join("elsewhere");
     std::fs::write(&elsewhere, b"").unwrap();
     std::os::unix::fs::symlink(&elsewhere, inbox::inbox_path(&path)).unwrap();
-    let error = inbox::deliver(
-        &path,
-        &EncodedRecord::new(&record("x")).unwrap(),
-        Durability::Fsync,
-        NOW,
-    )
-    .unwrap_err();
+    let error = try_deliver(&path, "x", Durability::Fsync).unwrap_err();
     assert!(error.to_string().contains("-inbox"), "{error}");
     assert!(std::fs::read(&elsewhere).unwrap().is_empty());
 }
@@ -360,13 +362,7 @@ fn a_full_inbox_refuses_more() {
         .open(inbox::inbox_path(&path))
         .unwrap();
     file.set_len(INBOX_LIMIT_BYTES + 1).unwrap();
-    let error = inbox::deliver(
-        &path,
-        &EncodedRecord::new(&record("two")).unwrap(),
-        Durability::OsBuffered,
-        NOW,
-    )
-    .unwrap_err();
+    let error = try_deliver(&path, "two", Durability::OsBuffered).unwrap_err();
     assert!(
         error.to_string().contains("have not reached the ledger"),
         "{error}"
@@ -494,13 +490,7 @@ fn a_hard_linked_inbox_is_refused_and_never_emptied() {
     let victim = dir.path().join("victim");
     std::fs::write(&victim, b"someone else's data").unwrap();
     std::fs::hard_link(&victim, inbox::inbox_path(&path)).unwrap();
-    let error = inbox::deliver(
-        &path,
-        &EncodedRecord::new(&record("x")).unwrap(),
-        Durability::OsBuffered,
-        NOW,
-    )
-    .unwrap_err();
+    let error = try_deliver(&path, "x", Durability::OsBuffered).unwrap_err();
     assert!(error.to_string().contains("single link"), "{error}");
     assert!(ledger.fold_inbox().is_err());
     assert_eq!(std::fs::read(&victim).unwrap(), b"someone else's data");
@@ -514,13 +504,7 @@ fn a_fifo_at_the_inbox_path_is_refused_without_blocking() {
         .status()
         .unwrap();
     assert!(status.success());
-    let error = inbox::deliver(
-        &path,
-        &EncodedRecord::new(&record("x")).unwrap(),
-        Durability::OsBuffered,
-        NOW,
-    )
-    .unwrap_err();
+    let error = try_deliver(&path, "x", Durability::OsBuffered).unwrap_err();
     assert!(error.to_string().contains("regular file"), "{error}");
 }
 
@@ -531,13 +515,7 @@ fn a_lock_held_too_long_makes_delivery_fail_not_hang() {
     let holder = std::fs::File::open(inbox::inbox_path(&path)).unwrap();
     holder.lock().unwrap();
     let started = std::time::Instant::now();
-    let error = inbox::deliver(
-        &path,
-        &EncodedRecord::new(&record("two")).unwrap(),
-        Durability::OsBuffered,
-        NOW,
-    )
-    .unwrap_err();
+    let error = try_deliver(&path, "two", Durability::OsBuffered).unwrap_err();
     assert!(
         error.to_string().contains("held the inbox's lock"),
         "{error}"

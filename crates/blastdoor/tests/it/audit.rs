@@ -549,25 +549,16 @@ fn a_deleted_and_recreated_ledger_is_detected() {
 
 #[test]
 fn verify_folds_the_inbox_and_fails_saying_why_when_it_cannot() {
-    use blastdoor_audit::{Durability, EncodedRecord, Record, inbox};
-    use blastdoor_core::{Actor, Layer, Operation, OperationKind, Risk, Verdict};
+    use blastdoor_audit::{Durability, inbox};
     let home = home_with_entries();
     let ledger = ledger_file(&home);
-    let record = |description: &str| {
-        EncodedRecord::new(&Record {
-            time_unix_ms: 1_764_000_000_000,
-            layer: Layer::Hook,
-            actor: Actor::default(),
-            operation: Operation::new(OperationKind::Shell, description, Risk::Read, vec![]),
-            verdict: Verdict::allow(vec![]),
-            hold_id: None,
-            approvers: vec![],
-            snapshot_id: None,
-            upstream_response: None,
-        })
-        .unwrap()
-    };
-    inbox::deliver(&ledger, &record("waiting"), Durability::OsBuffered, 0).unwrap();
+    inbox::deliver(
+        &ledger,
+        &crate::hook::filler_record("waiting"),
+        Durability::OsBuffered,
+        0,
+    )
+    .unwrap();
     // Another process holds the inbox: the tree still verifies, but the command fails.
     let holder = std::fs::File::open(inbox::inbox_path(&ledger)).unwrap();
     holder.lock().unwrap();

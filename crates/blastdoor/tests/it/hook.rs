@@ -911,7 +911,8 @@ fn the_lean_hook_binary_refuses_a_bad_command_line_like_blastdoor_hook() {
 
 // ---- the ledger's inbox: how a hook call's decision reaches the ledger without opening it ----
 
-fn filler_record(description: &str) -> blastdoor_audit::EncodedRecord {
+/// A hook record as a hook process would deliver it (also used by the audit tests).
+pub(crate) fn filler_record(description: &str) -> blastdoor_audit::EncodedRecord {
     use blastdoor_core::{Actor, Layer, Operation, OperationKind, Risk, Verdict};
     blastdoor_audit::EncodedRecord::new(&blastdoor_audit::Record {
         time_unix_ms: 1_764_000_000_000,
