@@ -768,10 +768,36 @@ fn doctor_says_how_durable_hook_entries_are_and_whether_holds_can_be_approved() 
 /// Runs `blastdoor-hook HARNESS` (the lean binary `blastdoor install` registers) in `home`,
 /// with the environment `blastdoor` gets there.
 fn lean_hook_bytes(home: &TestHome, harness: &str, input: &[u8]) -> Output {
+    run_lean_hook(home, harness, input, None)
+}
+
+/// [`lean_hook_bytes`]; with `max_file_bytes`, started through `prlimit` so that no file it
+/// writes may grow past that size: a write beyond it is cut short or fails with `EFBIG`, as on
+/// a full disk (the shell ignores `SIGXFSZ`, and an ignored signal stays ignored across `exec`).
+fn run_lean_hook(
+    home: &TestHome,
+    harness: &str,
+    input: &[u8],
+    max_file_bytes: Option<u64>,
+) -> Output {
     use std::io::Write as _;
     use std::process::{Command, Stdio};
     let like = home.command(&[]);
-    let mut command = Command::new(env!("CARGO_BIN_EXE_blastdoor-hook"));
+    let lean = env!("CARGO_BIN_EXE_blastdoor-hook");
+    let mut command = match max_file_bytes {
+        None => Command::new(lean),
+        Some(limit) => {
+            let mut command = Command::new("prlimit");
+            command.arg(format!("--fsize={limit}")).args([
+                "--",
+                "sh",
+                "-c",
+                "trap '' XFSZ; exec \"$0\" \"$@\"",
+                lean,
+            ]);
+            command
+        }
+    };
     command.arg(harness);
     for (name, value) in like.get_envs() {
         match value {
@@ -1011,6 +1037,47 @@ fn home_with_a_broken_ledger() -> TestHome {
     }
     std::fs::write(home.path().join("ledger.sqlite"), vec![b'x'; 8192]).unwrap();
     home
+}
+
+#[test]
+fn a_delivery_the_disk_cuts_short_is_denied_and_leaves_the_inbox_as_it_was() {
+    use blastdoor_audit::inbox;
+    let home = TestHome::empty();
+    let ledger = home.path().join("ledger.sqlite");
+    let harmless = claude(&home, "default", "Bash", json!({"command": HARMLESS}));
+    // The first call creates the ledger; the second waits in the inbox.
+    hook(&home, "claude", &harmless);
+    hook(&home, "claude", &harmless);
+    let inbox_file = inbox::inbox_path(&ledger);
+    let before = std::fs::read(&inbox_file).unwrap();
+    assert!(!before.is_empty());
+    // Only 16 more bytes fit: the next frame's write is cut short, as on a full disk.
+    let refused = claude(&home, "default", "Bash", json!({"command": UNKNOWN}));
+    let output = run_lean_hook(
+        &home,
+        "claude",
+        refused.to_string().as_bytes(),
+        Some(before.len() as u64 + 16),
+    );
+    let (decision, reason) = pre_tool_use_answer(&output);
+    assert_eq!(decision, "deny");
+    assert!(reason.contains("hook.ledger-unavailable"), "{reason}");
+    // The part written was cut back: what was delivered before is intact, nothing follows it.
+    let after = std::fs::read(&inbox_file).unwrap();
+    assert_eq!(after.len(), before.len(), "bytes left behind");
+    assert!(after == before, "the delivered records changed");
+    // With room again, calls are recorded as before and the ledger verifies.
+    hook(&home, "claude", &harmless);
+    let verify = home.run(&["audit", "verify"]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+    let entries = ledger_entries(&home);
+    assert_eq!(entries.len(), 3, "{entries:?}");
+    assert!(
+        entries
+            .iter()
+            .all(|entry| entry["operation"]["description"] == HARMLESS),
+        "{entries:?}"
+    );
 }
 
 #[test]

@@ -147,10 +147,15 @@ pub(crate) struct Served {
 impl Served {
     pub(crate) fn start(home: &TestHome, log_level: Option<&str>) -> Served {
         let mut command = home.command(&["serve", "--listen", "127.0.0.1:0"]);
-        command.stderr(Stdio::piped()).stdout(Stdio::null());
         if let Some(level) = log_level {
             command.env("BLASTDOOR_LOG", level);
         }
+        Served::spawn(command)
+    }
+
+    /// Runs `command`, a `blastdoor serve` that prints `listening on ADDR`.
+    fn spawn(mut command: std::process::Command) -> Served {
+        command.stderr(Stdio::piped()).stdout(Stdio::null());
         let mut child = command.spawn().unwrap();
         let stderr = Arc::new(Mutex::new(String::new()));
         let (address_sender, address_receiver) = mpsc::channel();
@@ -841,6 +846,88 @@ fn nothing_is_forwarded_when_the_ledger_cannot_record_the_decision() {
     );
     stop.send(()).unwrap();
     server.join().unwrap();
+}
+
+/// `blastdoor serve` for `home`, started through `prlimit` so that no file it writes may grow
+/// past `max_file_bytes`: writes beyond that fail with `EFBIG` (the shell ignores `SIGXFSZ`,
+/// and an ignored signal stays ignored across `exec`), as they would on a full disk.
+fn serve_with_file_size_limit(home: &TestHome, max_file_bytes: u64) -> Served {
+    let template = home.command(&["serve", "--listen", "127.0.0.1:0"]);
+    let mut command = std::process::Command::new("prlimit");
+    command
+        .arg(format!("--fsize={max_file_bytes}"))
+        .args(["--", "sh", "-c", "trap '' XFSZ; exec \"$0\" \"$@\""])
+        .arg(template.get_program())
+        .args(template.get_args())
+        .stdin(Stdio::null());
+    for (key, value) in template.get_envs() {
+        match value {
+            Some(value) => command.env(key, value),
+            None => command.env_remove(key),
+        };
+    }
+    Served::spawn(command)
+}
+
+#[test]
+fn a_full_disk_stops_forwarding_and_loses_no_entry() {
+    let sim = Sim::start();
+    let home = prepared_home(&sim);
+    let token = mint(&home, "staging", "read");
+    // Room for the files as they are and a few dozen more WAL frames of the ledger.
+    let largest = std::fs::read_dir(home.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().metadata().unwrap().len())
+        .max()
+        .unwrap();
+    let served = serve_with_file_size_limit(&home, largest + 192 * 1024);
+    let (mut forwarded, mut refused) = (0usize, 0usize);
+    for _ in 0..5_000 {
+        let reply = graphql(
+            served.address,
+            &token,
+            serde_json::json!({ "query": "query { me { id } }" }),
+        );
+        match reply.status {
+            200 => forwarded += 1,
+            503 => {
+                assert_eq!(reply.code(), "BLASTDOOR_LEDGER_UNAVAILABLE", "{reply:?}");
+                assert!(
+                    !reply.body.contains(&home.path().display().to_string()),
+                    "the ledger's path leaked: {reply:?}"
+                );
+                refused += 1;
+                if refused == 5 {
+                    break;
+                }
+            }
+            _ => panic!("unexpected answer after {forwarded} forwarded: {reply:?}"),
+        }
+    }
+    assert_eq!(refused, 5, "the ledger never filled: {forwarded} forwarded");
+    assert!(
+        forwarded > 0,
+        "nothing was forwarded before the disk filled"
+    );
+    // Exactly the requests answered 200 reached the upstream: a refused one never left.
+    assert_eq!(sim.state.requests().len(), forwarded);
+    drop(served);
+    // Every forwarded request has its durable entry, and the ledger is intact.
+    let verify = home.run(&["audit", "verify"]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        crate::support::stderr(&verify)
+    );
+    let allowed_reads = ledger_entries(&home)
+        .iter()
+        .filter(|entry| {
+            find_key(entry, "layer").and_then(|layer| layer.as_str()) == Some("gateway")
+                && find_key(entry, "decision").and_then(|decision| decision.as_str())
+                    == Some("allow")
+        })
+        .count();
+    assert_eq!(allowed_reads, forwarded);
 }
 
 // --- Approvals, cooling-off, freeze and snapshots through the gateway. ---
