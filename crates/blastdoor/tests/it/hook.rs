@@ -787,6 +787,7 @@ fn run_lean_hook(
     let mut command = match max_file_bytes {
         None => Command::new(lean),
         Some(limit) => {
+            crate::serve::assert_prlimit_runs();
             let mut command = Command::new("prlimit");
             command.arg(format!("--fsize={limit}")).args([
                 "--",

@@ -848,11 +848,21 @@ fn nothing_is_forwarded_when_the_ledger_cannot_record_the_decision() {
     server.join().unwrap();
 }
 
+/// Fails with a clear message where `prlimit` (util-linux) is missing.
+pub(crate) fn assert_prlimit_runs() {
+    let runs = std::process::Command::new("prlimit")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    assert!(runs, "these tests need `prlimit` (util-linux) on the PATH");
+}
+
 /// `blastdoor serve` for `home`, started through `prlimit` so that no file it writes may grow
 /// past `max_file_bytes`: writes beyond that fail with `EFBIG` (the shell ignores `SIGXFSZ`,
 /// and an ignored signal stays ignored across `exec`), as they would on a full disk.
 fn serve_with_file_size_limit(home: &TestHome, max_file_bytes: u64) -> Served {
     let template = home.command(&["serve", "--listen", "127.0.0.1:0"]);
+    assert_prlimit_runs();
     let mut command = std::process::Command::new("prlimit");
     command
         .arg(format!("--fsize={max_file_bytes}"))
