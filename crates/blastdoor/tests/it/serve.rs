@@ -940,6 +940,73 @@ fn a_full_disk_stops_forwarding_and_loses_no_entry() {
     assert_eq!(allowed_reads, forwarded);
 }
 
+#[test]
+fn a_full_disk_under_concurrent_requests_forwards_only_what_it_recorded() {
+    let sim = Sim::start();
+    let home = prepared_home(&sim);
+    let token = mint(&home, "staging", "read");
+    let largest = std::fs::read_dir(home.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().metadata().unwrap().len())
+        .max()
+        .unwrap();
+    let served = serve_with_file_size_limit(&home, largest + 256 * 1024);
+    let address = served.address;
+    // Eight agents at once, so that a commit can carry several records when the disk fills.
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            let token = token.clone();
+            std::thread::spawn(move || {
+                let (mut forwarded, mut refused) = (0usize, 0usize);
+                while refused < 3 && forwarded < 2_000 {
+                    let reply = graphql(
+                        address,
+                        &token,
+                        serde_json::json!({ "query": "query { me { id } }" }),
+                    );
+                    match reply.status {
+                        200 => forwarded += 1,
+                        503 => {
+                            assert_eq!(reply.code(), "BLASTDOOR_LEDGER_UNAVAILABLE", "{reply:?}");
+                            refused += 1;
+                        }
+                        _ => panic!("unexpected answer: {reply:?}"),
+                    }
+                }
+                (forwarded, refused)
+            })
+        })
+        .collect();
+    let (mut forwarded, mut refused) = (0, 0);
+    for client in clients {
+        let (client_forwarded, client_refused) = client.join().unwrap();
+        forwarded += client_forwarded;
+        refused += client_refused;
+    }
+    assert_eq!(
+        refused,
+        8 * 3,
+        "the ledger never filled: {forwarded} forwarded"
+    );
+    assert_eq!(sim.state.requests().len(), forwarded);
+    drop(served);
+    let verify = home.run(&["audit", "verify"]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        crate::support::stderr(&verify)
+    );
+    let allowed_reads = ledger_entries(&home)
+        .iter()
+        .filter(|entry| {
+            find_key(entry, "layer").and_then(|layer| layer.as_str()) == Some("gateway")
+                && find_key(entry, "decision").and_then(|decision| decision.as_str())
+                    == Some("allow")
+        })
+        .count();
+    assert_eq!(allowed_reads, forwarded);
+}
+
 // --- Approvals, cooling-off, freeze and snapshots through the gateway. ---
 
 use blastdoor_approval::totp;
