@@ -879,18 +879,42 @@ fn serve_with_file_size_limit(home: &TestHome, max_file_bytes: u64) -> Served {
     Served::spawn(command)
 }
 
+/// The size of the largest file in `home`.
+fn largest_file(home: &TestHome) -> u64 {
+    std::fs::read_dir(home.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().metadata().unwrap().len())
+        .max()
+        .unwrap()
+}
+
+/// The ledger is intact and holds one allowed gateway entry per forwarded read.
+#[track_caller]
+fn assert_every_forward_recorded(home: &TestHome, forwarded: usize) {
+    let verify = home.run(&["audit", "verify"]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        crate::support::stderr(&verify)
+    );
+    let allowed_reads = ledger_entries(home)
+        .iter()
+        .filter(|entry| {
+            find_key(entry, "layer").and_then(|layer| layer.as_str()) == Some("gateway")
+                && find_key(entry, "decision").and_then(|decision| decision.as_str())
+                    == Some("allow")
+        })
+        .count();
+    assert_eq!(allowed_reads, forwarded);
+}
+
 #[test]
 fn a_full_disk_stops_forwarding_and_loses_no_entry() {
     let sim = Sim::start();
     let home = prepared_home(&sim);
     let token = mint(&home, "staging", "read");
     // Room for the files as they are and a few dozen more WAL frames of the ledger.
-    let largest = std::fs::read_dir(home.path())
-        .unwrap()
-        .map(|entry| entry.unwrap().metadata().unwrap().len())
-        .max()
-        .unwrap();
-    let served = serve_with_file_size_limit(&home, largest + 192 * 1024);
+    let served = serve_with_file_size_limit(&home, largest_file(&home) + 192 * 1024);
     let (mut forwarded, mut refused) = (0usize, 0usize);
     for _ in 0..5_000 {
         let reply = graphql(
@@ -922,22 +946,7 @@ fn a_full_disk_stops_forwarding_and_loses_no_entry() {
     // Exactly the requests answered 200 reached the upstream: a refused one never left.
     assert_eq!(sim.state.requests().len(), forwarded);
     drop(served);
-    // Every forwarded request has its durable entry, and the ledger is intact.
-    let verify = home.run(&["audit", "verify"]);
-    assert!(
-        verify.status.success(),
-        "{}",
-        crate::support::stderr(&verify)
-    );
-    let allowed_reads = ledger_entries(&home)
-        .iter()
-        .filter(|entry| {
-            find_key(entry, "layer").and_then(|layer| layer.as_str()) == Some("gateway")
-                && find_key(entry, "decision").and_then(|decision| decision.as_str())
-                    == Some("allow")
-        })
-        .count();
-    assert_eq!(allowed_reads, forwarded);
+    assert_every_forward_recorded(&home, forwarded);
 }
 
 #[test]
@@ -945,12 +954,7 @@ fn a_full_disk_under_concurrent_requests_forwards_only_what_it_recorded() {
     let sim = Sim::start();
     let home = prepared_home(&sim);
     let token = mint(&home, "staging", "read");
-    let largest = std::fs::read_dir(home.path())
-        .unwrap()
-        .map(|entry| entry.unwrap().metadata().unwrap().len())
-        .max()
-        .unwrap();
-    let served = serve_with_file_size_limit(&home, largest + 256 * 1024);
+    let served = serve_with_file_size_limit(&home, largest_file(&home) + 256 * 1024);
     let address = served.address;
     // Eight agents at once, so that a commit can carry several records when the disk fills.
     let clients: Vec<_> = (0..8)
@@ -990,21 +994,7 @@ fn a_full_disk_under_concurrent_requests_forwards_only_what_it_recorded() {
     );
     assert_eq!(sim.state.requests().len(), forwarded);
     drop(served);
-    let verify = home.run(&["audit", "verify"]);
-    assert!(
-        verify.status.success(),
-        "{}",
-        crate::support::stderr(&verify)
-    );
-    let allowed_reads = ledger_entries(&home)
-        .iter()
-        .filter(|entry| {
-            find_key(entry, "layer").and_then(|layer| layer.as_str()) == Some("gateway")
-                && find_key(entry, "decision").and_then(|decision| decision.as_str())
-                    == Some("allow")
-        })
-        .count();
-    assert_eq!(allowed_reads, forwarded);
+    assert_every_forward_recorded(&home, forwarded);
 }
 
 // --- Approvals, cooling-off, freeze and snapshots through the gateway. ---
