@@ -1,6 +1,6 @@
 //! The root fields of Railway's published schema (Query, Mutation, Subscription) with their
 //! argument names and return types, from `data/railway-root-fields.tsv` (generated from
-//! `shared/fixtures/railway-cli/schema.json` by `scripts/root-fields.py`; a test checks that it
+//! `test_data/railway-cli/schema.json` by `scripts/root-fields.py`; a test checks that it
 //! still matches). The simulator validates every request against it.
 
 use std::collections::BTreeMap;

@@ -1,4 +1,4 @@
-//! The `blastdoor` command line: one binary for every layer (see `../shared/DESIGN.md`'s
+//! The `blastdoor` command line: one binary for every layer (see `docs/design.md`'s
 //! command-line contract). stdout carries data only; logs and errors go to stderr.
 //!
 //! This crate parses arguments, resolves `BLASTDOOR_HOME` and calls into the library crates.

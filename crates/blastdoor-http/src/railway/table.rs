@@ -1,5 +1,5 @@
 //! The risk of every mutation field of Railway's published schema
-//! (`shared/fixtures/railway-cli/schema.json`), reviewed by hand.
+//! (`test_data/railway-cli/schema.json`), reviewed by hand.
 //!
 //! A sorted static slice searched by binary search: one row per mutation field, with its risk,
 //! the stable rule id that flags it, and a note where the choice needed judgement. A test

@@ -1,4 +1,4 @@
-//! Every document Railway's own CLI sends (`shared/fixtures/railway-cli`) is classified, and
+//! Every document Railway's own CLI sends (`test_data/railway-cli`) is classified, and
 //! the mutation table covers exactly the mutation fields of Railway's published schema.
 
 use std::collections::BTreeSet;
@@ -8,7 +8,7 @@ use blastdoor_core::Risk;
 use blastdoor_http::railway::{classify_request_body, table};
 
 fn fixtures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/railway-cli")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test_data/railway-cli")
 }
 
 fn documents(kind: &str) -> Vec<(String, String)> {

@@ -89,6 +89,6 @@ pub async fn post(addr: SocketAddr, auth: Auth<'_>, request: serde_json::Value) 
 
 pub fn fixture(path: &str) -> String {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/railway-cli");
+        .join("../../test_data/railway-cli");
     std::fs::read_to_string(root.join(path)).unwrap()
 }

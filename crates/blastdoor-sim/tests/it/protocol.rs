@@ -144,7 +144,7 @@ fn dummy_variables(document: &str) -> serde_json::Value {
 async fn every_cli_document_is_valid_against_the_simulated_schema() {
     let sim = start(SimState::new(blastdoor_core::Secret::new("t".to_owned()))).await;
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/railway-cli");
+        .join("../../test_data/railway-cli");
     let mut count = 0;
     for kind in ["queries", "mutations"] {
         for entry in std::fs::read_dir(root.join(kind)).unwrap() {
@@ -216,7 +216,7 @@ async fn the_gateway_topology_query_answers_with_every_instance() {
 #[test]
 fn the_root_field_table_matches_the_published_schema() {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/railway-cli/schema.json");
+        .join("../../test_data/railway-cli/schema.json");
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root).unwrap()).unwrap();
     let types = schema["data"]["__schema"]["types"].as_array().unwrap();

@@ -1,5 +1,5 @@
 //! Tests of `blastdoor hook`: each harness's real envelopes in (shapes from
-//! `shared/reference/agent-hooks.md`), its stdout checked field by field, exit 0 always, and
+//! `docs/agent-hooks.md`), its stdout checked field by field, exit 0 always, and
 //! every decision in the ledger.
 
 use std::path::Path;

@@ -513,7 +513,7 @@ fn every_railway_cli_document_gets_a_decision() {
         "read,write,destroy,execute,escalate",
     );
     let fixtures =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/railway-cli");
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test_data/railway-cli");
     let mut count = 0;
     for directory in ["queries", "mutations"] {
         for entry in std::fs::read_dir(fixtures.join(directory)).unwrap() {
