@@ -8,6 +8,7 @@ use blastdoor_core::{Environment, Risk, Target, redact_known_secrets};
 pub fn plain_summary(risk: Risk, targets: &[Target], description: &str) -> String {
     let verb = match risk {
         Risk::Read => "READ",
+        Risk::ReadSecrets => "READ SECRETS OF",
         Risk::Write => "CHANGE",
         Risk::Execute => "RUN CODE ON",
         Risk::Escalate => "WIDEN ACCESS TO",
@@ -16,6 +17,7 @@ pub fn plain_summary(risk: Risk, targets: &[Target], description: &str) -> Strin
     };
     let consequence = match risk {
         Risk::Read => "no change",
+        Risk::ReadSecrets => "reveals credentials or decrypted variables",
         Risk::Write => "a change that can be undone",
         Risk::Execute => "runs arbitrary code",
         Risk::Escalate => "widens privileges",

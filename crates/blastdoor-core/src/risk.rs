@@ -13,12 +13,16 @@ use crate::CoreError;
 /// parts of an operation (several GraphQL root fields, a pipeline) keeps the worst.
 /// `Unknown` is the worst of all because nothing about it is known: it is never treated as safe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Risk {
     /// Observes state without changing it.
     Read,
     /// Changes state in a way that can be undone.
     Write,
+    /// Reveals secrets: decrypted variables, credentials, tokens, connection strings. A read,
+    /// but one a capability token must name explicitly (`read-secrets`): `read` never implies
+    /// it, because a secret read is how a staging task reaches production.
+    ReadSecrets,
     /// Runs arbitrary code on a remote system.
     Execute,
     /// Widens privileges, mints credentials or turns a protection off.
@@ -31,9 +35,10 @@ pub enum Risk {
 
 impl Risk {
     /// Every risk class, in order of severity.
-    pub const ALL: [Risk; 6] = [
+    pub const ALL: [Risk; 7] = [
         Risk::Read,
         Risk::Write,
+        Risk::ReadSecrets,
         Risk::Execute,
         Risk::Escalate,
         Risk::Destroy,
@@ -45,6 +50,7 @@ impl Risk {
         match self {
             Risk::Read => "read",
             Risk::Write => "write",
+            Risk::ReadSecrets => "read-secrets",
             Risk::Execute => "execute",
             Risk::Escalate => "escalate",
             Risk::Destroy => "destroy",
@@ -52,7 +58,8 @@ impl Risk {
         }
     }
 
-    /// True only for [`Risk::Read`]: the one class that a freeze lets through.
+    /// True only for [`Risk::Read`]: the one class that a freeze lets through (a secret read
+    /// is not: it is held like a write).
     pub fn is_read(self) -> bool {
         matches!(self, Risk::Read)
     }
@@ -83,6 +90,8 @@ mod tests {
     fn unknown_is_worse_than_destroy_and_destroy_worse_than_write() {
         assert!(Risk::Unknown > Risk::Destroy);
         assert!(Risk::Destroy > Risk::Write);
+        assert!(Risk::ReadSecrets > Risk::Write);
+        assert!(!Risk::ReadSecrets.is_read());
         assert_eq!(Risk::Read.max(Risk::Unknown), Risk::Unknown);
     }
 
@@ -92,5 +101,10 @@ mod tests {
             assert_eq!(risk.as_str().parse::<Risk>(), Ok(risk));
         }
         assert!("DESTROY".parse::<Risk>().is_err());
+        assert_eq!("read-secrets".parse::<Risk>(), Ok(Risk::ReadSecrets));
+        assert_eq!(
+            serde_json::to_string(&Risk::ReadSecrets).unwrap(),
+            "\"read-secrets\""
+        );
     }
 }

@@ -8,8 +8,8 @@ use std::time::Instant;
 use blastdoor_http::Method;
 
 fn main() {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../test_data/railway-cli");
+    let root =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test_data/railway-cli");
     let mut bodies = Vec::new();
     for kind in ["queries", "mutations"] {
         let Ok(entries) = std::fs::read_dir(root.join(kind)) else {

@@ -1,7 +1,7 @@
 //! The one error type of `blastdoor-http`: why a request or a response could not be understood.
 
-/// Why classification or parsing failed. Classification entry points turn these into
-/// [`blastdoor_core::Risk::Unknown`] with the message; they never forward them as safe.
+/// Why classification or parsing failed. Classification entry points report these as a
+/// malformed request, which the gateway refuses (400); they never forward them as safe.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HttpError {
     #[error("request body is not valid JSON: {0}")]
@@ -28,7 +28,7 @@ pub enum HttpError {
     UnknownFragment(String),
     #[error("fragment `{0}` spreads itself")]
     FragmentCycle(String),
-    #[error("document expands to more than {0} root selections")]
+    #[error("document expands to more than {0} selections")]
     TooManySelections(usize),
     #[error("`{field}` has more than {limit} ids; ids past the limit are not checked")]
     TooManyIds { field: String, limit: usize },
@@ -42,6 +42,12 @@ pub enum HttpError {
     ParametersInBothPlaces(String),
     #[error("method `{0}` does not carry a GraphQL request")]
     UnsupportedMethod(String),
+    #[error("the embedded Railway schema is not usable: {0}")]
+    Schema(String),
+    #[error("request body is not UTF-8 JSON: {0}")]
+    NotUtf8Json(String),
+    #[error("a GET request can only run a query, not a {0}")]
+    NotAQueryOverGet(&'static str),
     #[error("topology response is not usable: {0}")]
     InvalidTopology(String),
 }

@@ -14,6 +14,7 @@
 //! IO and calls in here.
 
 mod error;
+mod json;
 pub mod kubernetes;
 pub mod railway;
 pub mod rest;

@@ -33,7 +33,7 @@ pub struct PolicyEngine {
     authorizer: Authorizer,
     agent_type: EntityTypeName,
     target_type: EntityTypeName,
-    actions: [EntityUid; 6],
+    actions: [EntityUid; Risk::ALL.len()],
     engine_rules: EngineRules,
 }
 

@@ -49,13 +49,34 @@ pub(crate) struct UpstreamGuard {
     pub classifier: Classifier,
 }
 
-/// One thing a request would do: a GraphQL root field, or the whole REST/k8s request.
+/// One thing a request would do: a GraphQL root field or a finding beneath it, or the whole
+/// REST/k8s request.
 #[derive(Debug)]
 struct Part {
     risk: Risk,
     rule_id: RuleId,
     explanation: String,
     targets: Vec<Target>,
+    /// Refuse outright with this message for the agent, whatever token and policy say (a
+    /// stated environment that is not the resource's).
+    refusal: Option<String>,
+    /// A read whose environment could not be verified is outside an environment-scoped
+    /// token (Railway, where environments are resolved from the upstream itself); elsewhere
+    /// an unknown environment is left to policy.
+    strict_environments: bool,
+}
+
+impl Part {
+    fn new(risk: Risk, rule_id: RuleId, explanation: String, targets: Vec<Target>) -> Part {
+        Part {
+            risk,
+            rule_id,
+            explanation,
+            targets,
+            refusal: None,
+            strict_environments: false,
+        }
+    }
 }
 
 /// What the gateway hands back with the upstream's answer: the decision entry.
@@ -328,6 +349,14 @@ impl GuardPipeline {
         now_secs: u64,
         frozen: bool,
     ) -> Verdict {
+        if let Some(message) = &part.refusal {
+            return Verdict::deny(vec![Reason::new(
+                part.rule_id.clone(),
+                part.explanation.clone(),
+                None,
+                message.clone(),
+            )]);
+        }
         let mut verdict = match token_ceiling(verified, upstream, part, now_secs) {
             Ok(()) => None,
             Err(what) => Some(Verdict::deny(vec![
@@ -387,6 +416,49 @@ impl GuardPipeline {
         verdict.unwrap_or_else(|| Verdict::deny(vec![]))
     }
 
+    /// Brings the cached Railway topology up to date for what `classification` names: a
+    /// refresh when an id is unknown (rate-limited by the resolver), and one lookup per
+    /// deployment whose environment is not known yet. Lookups use the real credential and
+    /// read-only queries; what stays unresolved is judged as an unknown environment.
+    async fn resolve_railway(
+        &self,
+        request: &InboundRequest,
+        guard: &UpstreamGuard,
+        resolver: &RailwayResolver,
+        classification: &blastdoor_http::railway::RailwayClassification,
+    ) -> Result<(), GatewayError> {
+        let now = Instant::now();
+        let refresh = resolver.wants_refresh(classification, now);
+        let lookups = resolver.wanted_lookups(classification, now);
+        if !refresh && lookups.is_empty() {
+            return Ok(());
+        }
+        let upstream = request.upstream.name();
+        let name = guard.credential.as_deref().ok_or_else(|| {
+            GatewayError::ResolutionFailed(
+                "no credential is configured for the topology lookup".to_owned(),
+            )
+        })?;
+        let credential =
+            self.credential(name)
+                .map_err(|error| GatewayError::CredentialUnavailable {
+                    upstream: upstream.to_owned(),
+                    why: error.to_string(),
+                })?;
+        let client = request.upstream.client().unwrap_or(&self.client);
+        if refresh {
+            resolver
+                .refresh(client, &request.upstream, &credential)
+                .await?;
+        }
+        if !lookups.is_empty() {
+            resolver
+                .look_up(client, &request.upstream, &credential, &lookups)
+                .await;
+        }
+        Ok(())
+    }
+
     /// Classifies the request for its upstream kind and resolves the environments.
     async fn classify(
         &self,
@@ -398,94 +470,69 @@ impl GuardPipeline {
         let path = request.path_and_query.split('?').next().unwrap_or("/");
         match &guard.classifier {
             Classifier::Railway(resolver) => {
-                let classification = match method {
-                    blastdoor_http::Method::Get => blastdoor_http::railway::classify_get_query(
-                        request.query.as_deref().unwrap_or(""),
-                    ),
-                    blastdoor_http::Method::Post => {
-                        blastdoor_http::railway::classify_request_body(&request.body)
-                    }
-                    _ => blastdoor_http::railway::RailwayClassification {
-                        risk: Risk::Unknown,
-                        fields: Vec::new(),
-                        error: Some(format!("method `{method}` is not a GraphQL request")),
-                    },
-                };
-                // A POST whose URL also carries a query string could smuggle a second document
-                // past the body (some GraphQL servers read both): classify it too.
-                let classification = match (&method, request.query.as_deref()) {
-                    (blastdoor_http::Method::Post, Some(query)) if !query.is_empty() => {
-                        let in_url = blastdoor_http::railway::classify_get_query(query);
-                        merge_classifications(classification, in_url)
-                    }
-                    _ => classification,
-                };
-                if resolver.wants_refresh(&classification, Instant::now()) {
-                    let name = guard.credential.as_deref().ok_or_else(|| {
-                        GatewayError::ResolutionFailed(
-                            "no credential is configured for the topology lookup".to_owned(),
-                        )
-                    })?;
-                    let credential = self.credential(name).map_err(|error| {
-                        GatewayError::CredentialUnavailable {
-                            upstream: upstream.to_owned(),
-                            why: error.to_string(),
-                        }
-                    })?;
-                    resolver
-                        .refresh(
-                            request.upstream.client().unwrap_or(&self.client),
-                            &request.upstream,
-                            &credential,
-                        )
-                        .await?;
+                if path != crate::topology::GRAPHQL_PATH {
+                    let description = format!("{upstream} {method} {path}: not a GraphQL request");
+                    let part = Part::new(
+                        Risk::Unknown,
+                        rule("railway.path-unknown"),
+                        format!("`{method} {path}` is not an endpoint blastdoor knows"),
+                        vec![
+                            Target::new("request", path, vec![Environment::Unknown])
+                                .on_upstream(upstream),
+                        ],
+                    );
+                    return Ok((OperationKind::Http, description, vec![part]));
                 }
+                // One reading: GET runs a query from the query string, POST a JSON body; any
+                // other method, a POST that also carries GraphQL parameters in its URL, and a
+                // document that does not parse or validate are malformed and refused (400),
+                // never held.
+                let classification = blastdoor_http::railway::classify_http(
+                    &method,
+                    request.query.as_deref(),
+                    &request.body,
+                );
+                if let Some(why) = &classification.malformed {
+                    return Err(GatewayError::BadRequest(format!(
+                        "malformed GraphQL request: {why}"
+                    )));
+                }
+                self.resolve_railway(request, guard, resolver, &classification)
+                    .await?;
                 let resolved = resolver.current();
                 let mut parts = Vec::new();
                 let mut summary = Vec::new();
                 for field in &classification.fields {
-                    let mut targets = blastdoor_http::railway::targets_for(
+                    summary.push(field.summary());
+                    if let Some(why) = blastdoor_http::railway::topology::environment_mismatch(
+                        field,
+                        &resolved.topology,
+                    ) {
+                        let mut part = Part::new(
+                            Risk::Unknown,
+                            rule("railway.environment-mismatch"),
+                            format!("the request states an environment that is not the resource's: {why}"),
+                            Vec::new(),
+                        );
+                        part.refusal = Some(format!(
+                            "{why}; name the environment the resource really lives in"
+                        ));
+                        parts.push(part);
+                    }
+                    for judged in blastdoor_http::railway::topology::judged_parts(
                         field,
                         &resolved.topology,
                         &resolved.environments,
-                    );
-                    for target in &mut targets {
-                        target.upstream = Some(upstream.to_owned());
+                    ) {
+                        let mut targets = judged.targets;
+                        for target in &mut targets {
+                            target.upstream = Some(upstream.to_owned());
+                        }
+                        let mut part =
+                            Part::new(judged.risk, judged.rule_id, judged.explanation, targets);
+                        part.strict_environments = true;
+                        parts.push(part);
                     }
-                    let ids: Vec<String> = field
-                        .ids
-                        .iter()
-                        .map(|(path, id)| format!("{path}={id}"))
-                        .collect();
-                    summary.push(format!(
-                        "{} {}({}) [{}]",
-                        field.operation_type,
-                        field.field,
-                        ids.join(", "),
-                        field.risk
-                    ));
-                    parts.push(Part {
-                        risk: field.risk,
-                        rule_id: field.rule_id.clone(),
-                        explanation: field.explanation.clone(),
-                        targets,
-                    });
-                }
-                if parts.is_empty() || classification.error.is_some() {
-                    let why = classification
-                        .error
-                        .clone()
-                        .unwrap_or_else(|| "no operation found".to_owned());
-                    summary.push(format!("unclassified request: {why}"));
-                    parts.push(Part {
-                        risk: Risk::Unknown,
-                        rule_id: rule("railway.unclassified"),
-                        explanation: format!("blastdoor could not classify this request: {why}"),
-                        targets: vec![
-                            Target::new("request", path, vec![Environment::Unknown])
-                                .on_upstream(upstream),
-                        ],
-                    });
                 }
                 let description = format!("{upstream} {method} {path}: {}", summary.join("; "));
                 Ok((OperationKind::Graphql, description, parts))
@@ -515,12 +562,12 @@ impl GuardPipeline {
                 };
                 let description = format!("{upstream} {method} {id} [{risk}]");
                 let environment = config.environment_of(&id);
-                let part = Part {
+                let part = Part::new(
                     risk,
                     rule_id,
                     explanation,
-                    targets: vec![Target::new("path", id, vec![environment]).on_upstream(upstream)],
-                };
+                    vec![Target::new("path", id, vec![environment]).on_upstream(upstream)],
+                );
                 Ok((OperationKind::Http, description, vec![part]))
             }
             Classifier::Kubernetes(namespaces) => {
@@ -544,15 +591,15 @@ impl GuardPipeline {
                     "{upstream} {} {resource} {id} [{}]",
                     classified.verb, classified.risk
                 );
-                let part = Part {
-                    risk: classified.risk,
-                    rule_id: classified.rule_id,
-                    explanation: classified.explanation,
-                    targets: vec![
+                let part = Part::new(
+                    classified.risk,
+                    classified.rule_id,
+                    classified.explanation,
+                    vec![
                         Target::new(resource, id, vec![classified.environment])
                             .on_upstream(upstream),
                     ],
-                };
+                );
                 Ok((OperationKind::Http, description, vec![part]))
             }
         }
@@ -583,27 +630,26 @@ fn token_ceiling(
             return Err(format!("risk `{}`", part.risk));
         }
         for environment in part.targets.iter().flat_map(|target| &target.environments) {
-            if let Environment::Named(name) = environment
-                && !scope.environments().contains(name)
-            {
-                return Err(format!("environment `{}`", name.as_str()));
+            match environment {
+                Environment::Named(name) if !scope.environments().contains(name) => {
+                    return Err(format!("environment `{}`", name.as_str()));
+                }
+                // A read cannot be held for a human per record it returns, and its
+                // environment is the upstream's own data: one that could not be verified is
+                // outside the token, never assumed to be inside it.
+                Environment::Unknown
+                    if part.strict_environments
+                        && matches!(part.risk, Risk::Read | Risk::ReadSecrets) =>
+                {
+                    return Err(
+                        "reading data whose environment blastdoor could not verify".to_owned(),
+                    );
+                }
+                Environment::Named(_) | Environment::Unknown => {}
             }
         }
     }
     Ok(())
-}
-
-/// Both classifications' fields; the worse risk; the first error.
-fn merge_classifications(
-    mut body: blastdoor_http::railway::RailwayClassification,
-    url: blastdoor_http::railway::RailwayClassification,
-) -> blastdoor_http::railway::RailwayClassification {
-    body.risk = body.risk.max(url.risk);
-    body.fields.extend(url.fields);
-    body.error = body.error.or(url
-        .error
-        .map(|error| format!("in the URL's query string: {error}")));
-    body
 }
 
 /// What the agent reads: each reason's agent message, once.

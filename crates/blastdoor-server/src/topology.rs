@@ -4,13 +4,17 @@
 //! and refreshed when a request names an id the cache does not know (at most once per
 //! configured interval, so an agent cannot turn the gateway into a query amplifier).
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use blastdoor_core::{EnvironmentName, Secret};
 use blastdoor_gateway::forward::{UpstreamClient, post_json};
 use blastdoor_gateway::{GatewayError, UpstreamRoute};
-use blastdoor_http::railway::topology::{ALL_PROJECTS_TOPOLOGY_QUERY, parse_topology_response};
+use blastdoor_http::railway::topology::{
+    ALL_PROJECTS_TOPOLOGY_QUERY, DEPLOYMENT_QUERY, parse_deployment_response,
+    parse_topology_response, unresolved_resources,
+};
 use blastdoor_http::railway::{EnvironmentMap, RailwayClassification, Topology};
 use bytes::Bytes;
 
@@ -39,7 +43,15 @@ pub struct RailwayResolver {
     last_refresh: Mutex<Option<Instant>>,
     refreshing: tokio::sync::Mutex<()>,
     min_refresh: Duration,
+    /// Deployments looked up in vain, and when: not asked again within `min_refresh`.
+    failed_lookups: Mutex<HashMap<String, Instant>>,
 }
+
+/// The most deployments looked up for one request.
+pub const MAX_LOOKUPS: usize = 8;
+/// The most failed lookups remembered (the memory is cleared past it).
+const MAX_FAILED_LOOKUPS: usize = 4096;
+
 
 impl RailwayResolver {
     pub fn new(
@@ -62,6 +74,7 @@ impl RailwayResolver {
             last_refresh: Mutex::new(None),
             refreshing: tokio::sync::Mutex::new(()),
             min_refresh,
+            failed_lookups: Mutex::new(HashMap::new()),
         })
     }
 
@@ -73,18 +86,30 @@ impl RailwayResolver {
         }
     }
 
-    /// True when `classification` names an id that neither configuration nor the cached
-    /// topology knows, and the last refresh is old enough to try again.
+    /// True when the topology was never fetched, or `classification` names an id that
+    /// neither configuration nor the cached topology knows, and the last refresh is old enough
+    /// to try again.
     pub fn wants_refresh(&self, classification: &RailwayClassification, now: Instant) -> bool {
         let resolved = self.current();
+        let never = self.last_refresh.lock().map_or(true, |last| last.is_none());
+        // Deployments are looked up one by one (`wanted_lookups`), not by a refresh.
+        let deployments: Vec<String> = classification
+            .fields
+            .iter()
+            .flat_map(|field| unresolved_resources(field, &resolved.topology))
+            .filter(|(kind, _)| kind == "deployment")
+            .map(|(_, id)| id)
+            .collect();
         let unknown = classification
             .fields
             .iter()
             .flat_map(|field| &field.ids)
             .any(|(_, id)| {
-                !self.configured_ids.iter().any(|known| known == id) && !resolved.topology.knows(id)
+                !self.configured_ids.iter().any(|known| known == id)
+                    && !resolved.topology.knows(id)
+                    && !deployments.contains(id)
             });
-        if !unknown {
+        if !unknown && !never {
             return false;
         }
         match self.last_refresh.lock() {
@@ -92,6 +117,88 @@ impl RailwayResolver {
                 last.is_none_or(|last| now.saturating_duration_since(last) >= self.min_refresh)
             }
             Err(_) => true,
+        }
+    }
+
+    /// The deployments `classification` names whose environment is not known, and that were
+    /// not looked up in vain within the refresh interval: at most [`MAX_LOOKUPS`] a request.
+    pub fn wanted_lookups(
+        &self,
+        classification: &RailwayClassification,
+        now: Instant,
+    ) -> Vec<String> {
+        let resolved = self.current();
+        let failed = self.failed_lookups.lock().ok();
+        let mut wanted: Vec<String> = classification
+            .fields
+            .iter()
+            .flat_map(|field| unresolved_resources(field, &resolved.topology))
+            .filter(|(kind, _)| kind == "deployment")
+            .map(|(_, id)| id)
+            .filter(|id| {
+                failed.as_ref().is_none_or(|failed| {
+                    failed.get(id).is_none_or(|when| {
+                        now.saturating_duration_since(*when) >= self.min_refresh
+                    })
+                })
+            })
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        wanted.truncate(MAX_LOOKUPS);
+        wanted
+    }
+
+    /// Looks up the environment of each deployment in `ids` and records it. A lookup that
+    /// fails leaves the deployment unresolved (judged as an unknown environment) and is not
+    /// repeated within the refresh interval.
+    pub async fn look_up(
+        &self,
+        client: &UpstreamClient,
+        route: &UpstreamRoute,
+        credential: &Secret<String>,
+        ids: &[String],
+    ) {
+        for id in ids {
+            let body = serde_json::json!({ "query": DEPLOYMENT_QUERY, "variables": {"id": id} })
+                .to_string();
+            let answer = post_json(
+                client,
+                route,
+                GRAPHQL_PATH,
+                Bytes::from(body),
+                credential,
+                MAX_TOPOLOGY_BYTES,
+            )
+            .await;
+            let found = match answer {
+                Ok((status, answer)) if status.is_success() => {
+                    parse_deployment_response(&answer).ok()
+                }
+                Ok(_) | Err(_) => None,
+            };
+            match found {
+                Some((found_id, environment)) if &found_id == id => {
+                    if let Ok(mut resolved) = self.resolved.write() {
+                        let mut next = Resolved {
+                            topology: resolved.topology.clone(),
+                            environments: resolved.environments.clone(),
+                        };
+                        next.topology
+                            .record_resource("deployment", id, &environment);
+                        *resolved = Arc::new(next);
+                    }
+                }
+                _ => {
+                    tracing::debug!("a deployment lookup found nothing");
+                    if let Ok(mut failed) = self.failed_lookups.lock() {
+                        if failed.len() >= MAX_FAILED_LOOKUPS {
+                            failed.clear();
+                        }
+                        failed.insert(id.clone(), Instant::now());
+                    }
+                }
+            }
         }
     }
 
@@ -128,8 +235,14 @@ impl RailwayResolver {
                 "topology query answered {status}"
             )));
         }
-        let topology = parse_topology_response(&answer)
+        let mut topology = parse_topology_response(&answer)
             .map_err(|error| GatewayError::ResolutionFailed(error.to_string()))?;
+        // Looked-up deployments stay where they are: a deployment never changes environment.
+        for ((kind, id), environment) in &self.current().topology.resources {
+            if !topology.resources.contains_key(&(kind.clone(), id.clone())) {
+                topology.record_resource(kind, id, environment);
+            }
+        }
         let environments = self.environment_map(&topology)?;
         tracing::debug!(
             projects = topology.projects.len(),

@@ -141,7 +141,7 @@ pub fn environment_chips(environments: &[Environment]) -> String {
 pub fn risk_label(risk: Risk) -> String {
     let class = match risk {
         Risk::Destroy | Risk::Unknown => "risk risk-danger",
-        Risk::Read | Risk::Write | Risk::Execute | Risk::Escalate => "risk",
+        Risk::Read | Risk::ReadSecrets | Risk::Write | Risk::Execute | Risk::Escalate => "risk",
     };
     format!(
         "<span class=\"{class}\">{}</span>",

@@ -6,13 +6,15 @@
 //!   sets a variable to `null` (deletes it). Example: `environmentPatchCommit(environmentId:
 //!   "env", patch: {volumes: {"vol-1": {isDeleted: true}}})`. Safer: `volumeInstanceBackupCreate`
 //!   first, and let a human approve the delete.
+//!   A patch that sets a domain, TCP proxy or volume mount (or a whole `networking` section) to
+//!   `null` deletes them too.
 //! - `railway.patch-uninspectable`: a patch that is not a JSON object (after decoding a JSON
 //!   string) cannot be checked, so it is `Unknown`.
-//! - `railway.variables-replace`: `variableCollectionUpsert` with `replace: true` drops every
-//!   variable not listed.
-//! - `railway.start-command-change`: `serviceInstanceUpdate` (or a patch) setting
-//!   `startCommand`, `preDeployCommand`, `buildCommand` or `source` runs new code in the
-//!   service: `Execute`.
+//! - `railway.start-command-change`: a patch setting a service's commands or where its code
+//!   and build come from (`startCommand`, `preDeployCommand`, `buildCommand`, `source`,
+//!   `dockerfilePath`, `nixpacksPlan`, a config-file path, `rootDirectory`, `builder`) runs new
+//!   code in the service: `Execute`. Typed inputs (`serviceInstanceUpdate`,
+//!   `variableCollectionUpsert`'s `replace`) are judged by [`crate::railway::inputs`].
 //!
 //! `environmentPatchCommitStaged` carries no patch: it commits what was staged before. Staging
 //! through the gateway is checked here; a gateway that wants to see changes staged elsewhere
@@ -32,8 +34,33 @@ pub struct HiddenFinding {
     pub explanation: String,
 }
 
-/// Keys whose presence in a service's settings means new code will run.
-const EXECUTION_KEYS: &[&str] = &["startCommand", "preDeployCommand", "buildCommand", "source"];
+/// Keys whose presence in a patch's service settings means new code will run: commands, and
+/// where the code and its build come from.
+const EXECUTION_KEYS: &[&str] = &[
+    "builder",
+    "buildCommand",
+    "configFile",
+    "dockerfilePath",
+    "nixpacksPlan",
+    "preDeployCommand",
+    "railwayConfigFile",
+    "rootDirectory",
+    "source",
+    "startCommand",
+];
+
+/// Maps whose entries are resources: an entry set to `null` deletes the resource (a service,
+/// a volume, a bucket, a volume mount, a domain, a TCP proxy).
+const RESOURCE_MAPS: &[&str] = &[
+    "buckets",
+    "customDomains",
+    "domains",
+    "serviceDomains",
+    "services",
+    "tcpProxies",
+    "volumeMounts",
+    "volumes",
+];
 
 /// The hidden risk of mutation `field` given its arguments (variables substituted), if any.
 pub fn hidden_risk(field: &str, arguments: &Map<String, Value>) -> Option<HiddenFinding> {
@@ -41,26 +68,6 @@ pub fn hidden_risk(field: &str, arguments: &Map<String, Value>) -> Option<Hidden
         "environmentPatchCommit" => inspect_patch(arguments.get("patch").unwrap_or(&Value::Null)),
         "environmentStageChanges" | "environmentApplyChangeSet" => {
             inspect_patch(arguments.get("input").unwrap_or(&Value::Null))
-        }
-        "variableCollectionUpsert" => {
-            let replace = arguments
-                .get("input")
-                .and_then(|input| input.get("replace"))
-                .and_then(Value::as_bool);
-            (replace == Some(true)).then(|| HiddenFinding {
-                risk: Risk::Destroy,
-                rule_id: "railway.variables-replace",
-                explanation: "`variableCollectionUpsert` with `replace: true` deletes every \
-                              variable it does not list"
-                    .to_owned(),
-            })
-        }
-        "serviceInstanceUpdate" => {
-            let input = arguments.get("input").and_then(Value::as_object)?;
-            let key = EXECUTION_KEYS
-                .iter()
-                .find(|key| input.contains_key(**key))?;
-            Some(start_command_finding(field, key))
         }
         _ => None,
     }
@@ -157,19 +164,19 @@ impl Scan {
         }
         if key == "isDeleted" && value != &Value::Bool(false) && !value.is_null() {
             self.deletion = Some("`isDeleted: true`".to_owned());
-        } else if value.is_null()
-            && matches!(
-                parent,
-                Some("services" | "volumes" | "buckets" | "volumeMounts")
-            )
-        {
+        } else if value.is_null() && parent.is_some_and(|parent| RESOURCE_MAPS.contains(&parent)) {
             self.deletion = Some(format!(
                 "`{parent}` entry set to null",
                 parent = parent.unwrap_or("")
             ));
         } else if value.is_null() && matches!(parent, Some("variables" | "sharedVariables")) {
             self.deletion = Some("a variable set to null".to_owned());
-        } else if (key == "sharedVariables" || key == "variables") && value.is_null() {
+        } else if (key == "sharedVariables"
+            || key == "variables"
+            || key == "networking"
+            || RESOURCE_MAPS.contains(&key))
+            && value.is_null()
+        {
             self.deletion = Some(format!("`{key}` set to null"));
         } else if self.execution.is_none()
             && let Some(found) = EXECUTION_KEYS.iter().find(|candidate| **candidate == key)

@@ -1,22 +1,30 @@
 //! Railway's GraphQL API (`POST /graphql/v2`, `GET /graphql/v2?query=`): what a request would
-//! do, field by field.
+//! do, field by field, at every depth.
 //!
-//! Entry points: [`classify_request_body`] for a POST body (one request object or a batched
-//! array) and [`classify_get_query`] for a GET query string. Both parse the document, pick the
-//! operation the server would run (`operationName`), expand fragments, substitute variables,
-//! and classify every root field: queries and subscriptions are reads (some are flagged as
-//! reading secrets), mutations take their risk from the reviewed [`table`] and then from the
-//! hidden-delete rules in [`hidden`]. The whole request is as risky as its worst field; anything
-//! that cannot be parsed or is not in the table is [`Risk::Unknown`].
+//! Entry points: [`classify_http`] for a request by method, [`classify_request_body`] for a
+//! POST body (one request object or a batched array) and [`classify_get_query`] for a GET
+//! query string. Each parses the document, validates it as GraphQL requires, picks the
+//! operation the server would run (`operationName`), and walks it against Railway's
+//! [`schema`] ([`document`]): every field at every depth, through aliases and fragments, with
+//! variables and defaults substituted. Root query fields are reads (some reveal secrets:
+//! [`Risk::ReadSecrets`]); root mutations take their risk from the reviewed [`table`], then
+//! from their input values ([`inputs`]) and the hidden deletes in patches ([`hidden`]).
+//! Beneath each root field, records that live in an environment, fields that reveal secrets
+//! and names the schema does not know become [`NestedFinding`]s with their [`Reach`], which
+//! [`topology`] resolves to environments. A name the schema does not know is
+//! [`Risk::Unknown`] (held: Railway's schema grows); a request that does not parse or breaks
+//! GraphQL's validation rules is malformed (refused, never held).
 //!
-//! Limits on hostile input: bodies over [`MAX_BODY_BYTES`] and batches over [`MAX_BATCH`] are
-//! not parsed; documents stop at [`document::MAX_TOKENS`] tokens and
-//! [`document::MAX_RECURSION`] levels, fragment expansion at [`document::MAX_ROOT_SELECTIONS`]
-//! root selections, argument values at [`document::MAX_VALUE_DEPTH`] levels; at most
-//! [`MAX_IDS_PER_FIELD`] ids are extracted per field. Each limit gives `Unknown` with an error.
+//! Limits on hostile input, each making the request malformed: bodies over
+//! [`MAX_BODY_BYTES`], batches over [`MAX_BATCH`], documents over [`document::MAX_TOKENS`]
+//! tokens, [`document::MAX_RECURSION`] levels or [`document::MAX_SELECTIONS`] selections
+//! (fragments counted each time they are spread), argument values over
+//! [`document::MAX_VALUE_DEPTH`] levels, more than [`MAX_IDS_PER_FIELD`] ids in one field.
 
 pub mod document;
 pub mod hidden;
+pub mod inputs;
+pub mod schema;
 pub mod table;
 pub mod topology;
 
@@ -24,35 +32,38 @@ use blastdoor_core::{Risk, RuleId};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+pub use crate::railway::document::{NestedUse, Reach, UseKind};
 use crate::railway::document::{OperationType, RootField, shorten};
 pub use crate::railway::topology::{
     EnvironmentMap, Topology, TopologyEnvironment, TopologyService, TopologyVolume, targets_for,
 };
 use crate::{HttpError, Method};
 
-/// Bodies larger than this are not parsed (the gateway should refuse them before).
+/// Bodies larger than this are not parsed: the gateway refuses them (413) with the same limit.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// Batched arrays with more operations than this are not classified.
 pub const MAX_BATCH: usize = 32;
 /// At most this many `(argument path, id)` pairs are kept per field.
 pub const MAX_IDS_PER_FIELD: usize = 64;
 
-/// Query fields that return secrets: reads, but flagged `railway.secrets-read`.
+/// Query fields that return secrets: `read-secrets`, rule `railway.secrets-read`.
 pub const SECRET_QUERY_FIELDS: &[&str] = &[
     "bucketS3Credentials",
     "variables",
     "variablesForServiceDeployment",
 ];
 
-/// What a request would do: the worst risk of its fields, each field, and the error that made
-/// it `Unknown` if it could not be understood.
+/// What a request would do: the worst risk of its fields, each field, and why it was refused
+/// as malformed, if it was.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RailwayClassification {
     pub risk: Risk,
     pub fields: Vec<ClassifiedField>,
-    /// Why the request could not be classified (then `risk` is `Unknown`). Holds no secrets:
-    /// messages quote at most short pieces of the document, never variable values.
-    pub error: Option<String>,
+    /// Why the request is malformed: it does not parse, breaks GraphQL's validation rules, or
+    /// exceeds a limit. A malformed request is refused (400), never held: a well-meaning
+    /// client does not send one. Holds no secrets: messages quote at most short pieces of the
+    /// document, never variable values.
+    pub malformed: Option<String>,
 }
 
 impl RailwayClassification {
@@ -60,16 +71,16 @@ impl RailwayClassification {
         RailwayClassification {
             risk: Risk::Unknown,
             fields: Vec::new(),
-            error: Some(error.to_string()),
+            malformed: Some(error.to_string()),
         }
     }
 
     /// A one-line description for the ledger and the approver: each field with its alias, ids,
     /// risk and rule (`mutation volumeDelete(volumeId: vol-1) → destroy [railway.volume-delete]`),
-    /// or the error. Holds ids only, never argument values.
+    /// or why it is malformed. Holds ids only, never argument values.
     pub fn summary(&self) -> String {
-        if let Some(error) = &self.error {
-            return format!("unclassifiable GraphQL request: {error}");
+        if let Some(error) = &self.malformed {
+            return format!("malformed GraphQL request: {error}");
         }
         self.fields
             .iter()
@@ -78,19 +89,24 @@ impl RailwayClassification {
             .join("; ")
     }
 
-    /// The distinct rule ids of the fields, in order of first appearance.
+    /// The distinct rule ids of the fields and their findings, in order of first appearance.
     pub fn rule_ids(&self) -> Vec<RuleId> {
         let mut ids: Vec<RuleId> = Vec::new();
         for field in &self.fields {
-            if !ids.contains(&field.rule_id) {
-                ids.push(field.rule_id.clone());
+            for rule in
+                std::iter::once(&field.rule_id).chain(field.nested.iter().map(|n| &n.rule_id))
+            {
+                if !ids.contains(rule) {
+                    ids.push(rule.clone());
+                }
             }
         }
         ids
     }
 }
 
-/// One root field of the executed operation and what it would do.
+/// One root field of the executed operation and what it, and everything selected beneath it,
+/// would do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClassifiedField {
     /// `query`, `mutation` or `subscription`.
@@ -98,6 +114,7 @@ pub struct ClassifiedField {
     /// The schema field (`volumeDelete`), whatever alias the document gave it.
     pub field: String,
     pub alias: Option<String>,
+    /// The root field's own risk (its nested findings carry theirs).
     pub risk: Risk,
     pub rule_id: RuleId,
     /// Why, in a sentence for the human who approves.
@@ -105,12 +122,42 @@ pub struct ClassifiedField {
     /// The ids the field acts on, as `(argument path, value)`: `("volumeId", "vol-1")`,
     /// `("input.serviceId", "svc-1")`. Only arguments whose name ends in `id`/`Id`/`Ids`.
     pub ids: Vec<(String, String)>,
+    /// The named type the field returns (`None` when the schema does not know the field).
+    pub returns: Option<&'static str>,
+    /// The field's input sets `allEnvironments: true` (or the like): it reaches every
+    /// environment of its project, whatever environment it names.
+    pub all_environments: bool,
+    /// What was found beneath the root field: environment data, secrets, unknown names.
+    pub nested: Vec<NestedFinding>,
+    /// Every `(type, field)` of the schema the field and its selections resolve.
+    pub walked: Vec<(&'static str, &'static str)>,
     /// Which request of a batched array the field belongs to (0 for a single request).
     pub batch_index: usize,
 }
 
+/// A nested field that matters to the decision, classified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NestedFinding {
+    pub risk: Risk,
+    pub rule_id: RuleId,
+    pub explanation: String,
+    /// Schema field names from the root field (`environments.edges.node.config`).
+    pub path: String,
+    /// Where the data lives, relative to the root field.
+    pub reach: Reach,
+}
+
 impl ClassifiedField {
-    /// `mutation gone: volumeDelete(volumeId: vol-1) → destroy [railway.volume-delete]`.
+    /// The worst risk of the field and its findings.
+    pub fn worst_risk(&self) -> Risk {
+        self.nested
+            .iter()
+            .map(|finding| finding.risk)
+            .fold(self.risk, Risk::max)
+    }
+
+    /// `mutation gone: volumeDelete(volumeId: vol-1) → destroy [railway.volume-delete]`, then
+    /// the secret and unknown findings beneath it.
     pub fn summary(&self) -> String {
         let alias = self
             .alias
@@ -123,13 +170,26 @@ impl ClassifiedField {
             .map(|(path, id)| format!("{}: {}", shorten(path), shorten(id)))
             .collect::<Vec<_>>()
             .join(", ");
-        format!(
+        let mut summary = format!(
             "{} {alias}{}({ids}) → {} [{}]",
             self.operation_type,
             shorten(&self.field),
             self.risk,
             self.rule_id
-        )
+        );
+        for finding in self
+            .nested
+            .iter()
+            .filter(|finding| finding.risk != Risk::Read)
+        {
+            summary.push_str(&format!(
+                ", with {} → {} [{}]",
+                shorten(&finding.path),
+                finding.risk,
+                finding.rule_id
+            ));
+        }
+        summary
     }
 }
 
@@ -144,10 +204,22 @@ pub fn classify_request_body(body: &[u8]) -> RailwayClassification {
 
 /// Classifies a GET request's query string (`query=...&variables=...&operationName=...`,
 /// percent-encoded, without the leading `?`).
+/// A GET runs queries only (GraphQL over HTTP): a mutation or subscription sent as GET is
+/// malformed.
 pub fn classify_get_query(query_string: &str) -> RailwayClassification {
-    match parse_get_query(query_string) {
+    let classification = match parse_get_query(query_string) {
         Ok(request) => classify_requests(std::slice::from_ref(&request)),
-        Err(error) => RailwayClassification::failed(&error),
+        Err(error) => return RailwayClassification::failed(&error),
+    };
+    match classification
+        .fields
+        .iter()
+        .find(|field| field.operation_type != OperationType::Query.as_str())
+    {
+        Some(field) => {
+            RailwayClassification::failed(&HttpError::NotAQueryOverGet(field.operation_type))
+        }
+        None => classification,
     }
 }
 
@@ -190,78 +262,91 @@ pub struct GraphqlRequest {
     pub variables: Map<String, Value>,
 }
 
-/// Classifies already-parsed requests (a batch of one or more).
+/// Classifies already-parsed requests (a batch of one or more). Any request of the batch that
+/// is malformed makes the whole batch malformed.
 pub fn classify_requests(requests: &[GraphqlRequest]) -> RailwayClassification {
     let mut classification = RailwayClassification {
         risk: Risk::Read,
         fields: Vec::new(),
-        error: None,
+        malformed: None,
     };
     if requests.is_empty() {
         return RailwayClassification::failed(&HttpError::EmptyBatch);
     }
     for (batch_index, request) in requests.iter().enumerate() {
-        match classify_one(request, batch_index) {
-            Ok(fields) if fields.is_empty() => {
-                classification.risk = Risk::Unknown;
-                classification
-                    .error
-                    .get_or_insert_with(|| HttpError::NoOperation.to_string());
+        let outcome = classify_one(request, batch_index).and_then(|fields| {
+            if fields.is_empty() {
+                Err(HttpError::NoOperation)
+            } else {
+                Ok(fields)
             }
+        });
+        match outcome {
             Ok(fields) => {
-                for (field, error) in fields {
-                    classification.risk = classification.risk.max(field.risk);
+                for field in fields {
+                    classification.risk = classification.risk.max(field.worst_risk());
                     classification.fields.push(field);
-                    if let Some(error) = error {
-                        // A field that could not be read whole makes the request `Unknown`
-                        // (`max` above already did; this names why).
-                        classification.risk = Risk::Unknown;
-                        let message = if requests.len() > 1 {
-                            format!("request {batch_index} of the batch: {error}")
-                        } else {
-                            error.to_string()
-                        };
-                        classification.error.get_or_insert(message);
-                    }
                 }
             }
             Err(error) => {
-                classification.risk = Risk::Unknown;
                 let message = if requests.len() > 1 {
                     format!("request {batch_index} of the batch: {error}")
                 } else {
                     error.to_string()
                 };
-                classification.error.get_or_insert(message);
+                return RailwayClassification {
+                    risk: Risk::Unknown,
+                    fields: Vec::new(),
+                    malformed: Some(message),
+                };
             }
         }
     }
     classification
 }
 
-/// The fields of one request, each with the error that made it `Unknown`, if any.
+/// The fields of one request, or why it is malformed.
 fn classify_one(
     request: &GraphqlRequest,
     batch_index: usize,
-) -> Result<Vec<(ClassifiedField, Option<HttpError>)>, HttpError> {
+) -> Result<Vec<ClassifiedField>, HttpError> {
     let fields = document::root_fields(
         &request.query,
         request.operation_name.as_deref(),
         &request.variables,
     )?;
-    Ok(fields
-        .iter()
+    fields
+        .into_iter()
         .map(|field| classify_field(field, batch_index))
-        .collect())
+        .collect()
 }
 
-fn classify_field(field: &RootField, batch_index: usize) -> (ClassifiedField, Option<HttpError>) {
+fn classify_field(field: RootField, batch_index: usize) -> Result<ClassifiedField, HttpError> {
     let (ids, ids_error) = extract_ids(&field.name, &field.arguments);
-    let (risk, rule, explanation) = match field.operation_type {
-        OperationType::Query | OperationType::Subscription => {
+    // Ids past the limit could name a target in another environment (a production service
+    // after 64 staging ones): such a request is refused as malformed.
+    if let Some(error) = ids_error {
+        return Err(error);
+    }
+    let mut all_environments = false;
+    let (risk, rule, explanation) = match (field.operation_type, field.returns) {
+        (_, None) => (
+            Risk::Unknown,
+            if field.operation_type == OperationType::Mutation {
+                "railway.mutation-unknown"
+            } else {
+                "railway.field-unknown"
+            },
+            format!(
+                "`{}` is not a {} field of the reviewed Railway schema",
+                shorten(&field.name),
+                field.operation_type.as_str()
+            ),
+        ),
+        (OperationType::Query | OperationType::Subscription, Some(_)) => {
             if SECRET_QUERY_FIELDS.contains(&field.name.as_str()) {
                 (
-                    Risk::Read,
+                    Risk::ReadSecrets,
                     "railway.secrets-read",
                     format!(
                         "`{}` reads secrets (variable values or credentials)",
@@ -276,7 +361,7 @@ fn classify_field(field: &RootField, batch_index: usize) -> (ClassifiedField, Op
                 )
             }
         }
-        OperationType::Mutation => match table::mutation_rule(&field.name) {
+        (OperationType::Mutation, Some(_)) => match table::mutation_rule(&field.name) {
             None => (
                 Risk::Unknown,
                 "railway.mutation-unknown",
@@ -286,7 +371,7 @@ fn classify_field(field: &RootField, batch_index: usize) -> (ClassifiedField, Op
                 ),
             ),
             Some(rule) => {
-                let base = (
+                let mut judged = (
                     rule.risk,
                     rule.rule_id,
                     if rule.note.is_empty() {
@@ -295,37 +380,95 @@ fn classify_field(field: &RootField, batch_index: usize) -> (ClassifiedField, Op
                         format!("`{}` is {}: {}", rule.field, describe(rule.risk), rule.note)
                     },
                 );
+                let schema = schema::railway()?;
+                let found = inputs::walk_inputs(
+                    schema,
+                    schema.mutation.as_deref().unwrap_or("Mutation"),
+                    &field.name,
+                    &field.arguments,
+                );
+                if found.too_deep {
+                    return Err(HttpError::TooDeep(document::MAX_VALUE_DEPTH));
+                }
+                all_environments = found.all_environments;
+                if let Some((risk, input_rule, path)) = found.risk
+                    && risk > judged.0
+                {
+                    judged = (
+                        risk,
+                        input_rule.rule_id,
+                        format!(
+                            "`{}` sets `{}`: {}",
+                            rule.field,
+                            shorten(&path),
+                            input_rule.why
+                        ),
+                    );
+                }
                 match hidden::hidden_risk(&field.name, &field.arguments) {
-                    Some(finding) if finding.risk > rule.risk => {
+                    Some(finding) if finding.risk > judged.0 => {
                         (finding.risk, finding.rule_id, finding.explanation)
                     }
-                    _ => base,
+                    _ => judged,
                 }
             }
         },
     };
-    // Ids past the limit could name a target in another environment (a production service
-    // after 64 staging ones): the field is not understood, whatever the table says.
-    let (risk, rule, explanation) = match &ids_error {
-        Some(error) => (Risk::Unknown, "railway.ids-over-limit", error.to_string()),
-        None => (risk, rule, explanation),
-    };
-    let classified = ClassifiedField {
+    let nested = field.uses.iter().map(nested_finding).collect();
+    Ok(ClassifiedField {
         operation_type: field.operation_type.as_str(),
-        field: field.name.clone(),
-        alias: field.alias.clone(),
+        field: field.name,
+        alias: field.alias,
         risk,
         rule_id: crate::rule_id(rule),
         explanation,
         ids,
+        returns: field.returns,
+        all_environments,
+        nested,
+        walked: field.walked,
         batch_index,
+    })
+}
+
+fn nested_finding(found: &NestedUse) -> NestedFinding {
+    let (risk, rule, explanation) = match found.kind {
+        UseKind::EnvironmentData => (
+            Risk::Read,
+            "railway.read",
+            format!("`{}` reads records of an environment", shorten(&found.path)),
+        ),
+        UseKind::Secret => (
+            Risk::ReadSecrets,
+            "railway.secrets-read",
+            format!(
+                "`{}` ({}) reveals secrets: decrypted variables, credentials or tokens",
+                shorten(&found.path),
+                found.field
+            ),
+        ),
+        UseKind::Unknown => (
+            Risk::Unknown,
+            "railway.field-unknown",
+            format!(
+                "`{}` is not in the reviewed Railway schema",
+                shorten(&found.field)
+            ),
+        ),
     };
-    (classified, ids_error)
+    NestedFinding {
+        risk,
+        rule_id: crate::rule_id(rule),
+        explanation,
+        path: found.path.clone(),
+        reach: found.reach.clone(),
+    }
 }
 
 fn describe(risk: Risk) -> &'static str {
     match risk {
         Risk::Read => "a read",
+        Risk::ReadSecrets => "a read of secrets",
         Risk::Write => "a reversible write",
         Risk::Execute => "running code",
         Risk::Escalate => "widening access or turning a protection off",
@@ -429,6 +572,9 @@ fn parse_body(body: &[u8]) -> Result<Vec<GraphqlRequest>, HttpError> {
             limit: MAX_BODY_BYTES,
         });
     }
+    // Two readings of one object (the gateway keeps one `volumeId`, a server the other) are
+    // impossible when no object has a key twice: such a body is refused, at every depth.
+    crate::json::reject_duplicate_keys(body).map_err(|error| json_error(&error))?;
     let first = body.iter().find(|byte| !byte.is_ascii_whitespace());
     // Deserializing into structs (not `Value`) refuses duplicate keys such as two `query`
     // members, which different JSON parsers would resolve differently.

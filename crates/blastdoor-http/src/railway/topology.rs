@@ -14,7 +14,7 @@ use blastdoor_core::{Environment, EnvironmentName, Target};
 use serde::Deserialize;
 
 use crate::HttpError;
-use crate::railway::ClassifiedField;
+use crate::railway::{ClassifiedField, Reach};
 
 /// Fetches one project's topology. Variables: `{"projectId": "<id>"}`.
 pub const TOPOLOGY_QUERY: &str = "query BlastdoorTopology($projectId: String!) {
@@ -25,7 +25,7 @@ fragment BlastdoorProject on Project {
   name
   environments { edges { node { id name } } }
   volumes { edges { node { id name volumeInstances { edges { node { id environmentId serviceId } } } } } }
-  services { edges { node { id name serviceInstances { edges { node { id environmentId } } } } } }
+  services { edges { node { id name serviceInstances { edges { node { id environmentId domains { serviceDomains { id } customDomains { id } } } } } } } }
 }";
 
 /// Fetches the topology of every project the credential can see: for a volume or service id
@@ -38,7 +38,13 @@ fragment BlastdoorProject on Project {
   name
   environments { edges { node { id name } } }
   volumes { edges { node { id name volumeInstances { edges { node { id environmentId serviceId } } } } } }
-  services { edges { node { id name serviceInstances { edges { node { id environmentId } } } } } }
+  services { edges { node { id name serviceInstances { edges { node { id environmentId domains { serviceDomains { id } customDomains { id } } } } } } } }
+}";
+
+/// Fetches the environment of one deployment (deployments are too many to list with the
+/// topology). Variables: `{"id": "<deployment id>"}`; parse with [`parse_deployment_response`].
+pub const DEPLOYMENT_QUERY: &str = "query BlastdoorDeployment($id: String!) {
+  deployment(id: $id) { id environmentId }
 }";
 
 /// Fetches the changes staged in an environment (the patch `environmentPatchCommitStaged` would
@@ -48,10 +54,14 @@ pub const STAGED_CHANGES_QUERY: &str = "query BlastdoorStagedChanges($environmen
   environmentStagedChanges(environmentId: $environmentId) { id patch }
 }";
 
-/// Projects as Railway reports them.
+/// Projects as Railway reports them, and the environments of single-environment resources
+/// (domains, deployments) learnt from it or looked up one by one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Topology {
     pub projects: Vec<TopologyProject>,
+    /// `(kind, id)` → environment id, for resources that live in one environment and that the
+    /// project lists do not hold (`("deployment", "dep-1")` → `"env-prod"`).
+    pub resources: BTreeMap<(String, String), String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,12 +103,78 @@ pub struct TopologyInstance {
 }
 
 impl Topology {
-    /// Adds or replaces projects (by id), for a cache refreshed one project at a time.
+    /// Adds or replaces projects (by id), for a cache refreshed one project at a time, and
+    /// adds the other's resources.
     pub fn merge(&mut self, other: Topology) {
         for project in other.projects {
             self.projects.retain(|known| known.id != project.id);
             self.projects.push(project);
         }
+        self.resources.extend(other.resources);
+    }
+
+    /// Records the environment of a single-environment resource (a looked-up deployment).
+    pub fn record_resource(&mut self, kind: &str, id: &str, environment_id: &str) {
+        self.resources
+            .insert((kind.to_owned(), id.to_owned()), environment_id.to_owned());
+    }
+
+    /// The environment a single-environment resource lives in, when known.
+    pub fn resource_environment(&self, kind: &str, id: &str) -> Option<&str> {
+        if kind == "serviceInstance" {
+            return self
+                .projects
+                .iter()
+                .flat_map(|project| &project.services)
+                .flat_map(|service| &service.instances)
+                .find(|instance| instance.id == id)
+                .map(|instance| instance.environment_id.as_str());
+        }
+        if kind == "volumeInstance" {
+            return self.volume_instance_environment(id);
+        }
+        self.resources
+            .get(&(kind.to_owned(), id.to_owned()))
+            .map(String::as_str)
+    }
+
+    /// The project an environment, service, volume, volume instance or recorded resource
+    /// belongs to.
+    fn project_of(&self, id: &str) -> Option<&TopologyProject> {
+        let direct = self.projects.iter().find(|project| {
+            project.id == id
+                || project
+                    .environments
+                    .iter()
+                    .any(|environment| environment.id == id)
+                || project.volumes.iter().any(|volume| {
+                    volume.id == id || volume.instances.iter().any(|instance| instance.id == id)
+                })
+                || project.services.iter().any(|service| {
+                    service.id == id || service.instances.iter().any(|instance| instance.id == id)
+                })
+        });
+        direct.or_else(|| {
+            let (_, environment) = self
+                .resources
+                .iter()
+                .find(|((_, resource), _)| resource == id)?;
+            self.projects.iter().find(|project| {
+                project
+                    .environments
+                    .iter()
+                    .any(|known| &known.id == environment)
+            })
+        })
+    }
+
+    /// Every environment id of every project.
+    fn all_environment_ids(&self) -> Vec<&str> {
+        self.projects
+            .iter()
+            .flat_map(|project| &project.environments)
+            .map(|environment| environment.id.as_str())
+            .collect()
     }
 
     pub fn project(&self, id: &str) -> Option<&TopologyProject> {
@@ -141,8 +217,10 @@ impl Topology {
                 || project.volumes.iter().any(|volume| {
                     volume.id == id || volume.instances.iter().any(|instance| instance.id == id)
                 })
-                || project.services.iter().any(|service| service.id == id)
-        })
+                || project.services.iter().any(|service| {
+                    service.id == id || service.instances.iter().any(|instance| instance.id == id)
+                })
+        }) || self.resources.keys().any(|(_, resource)| resource == id)
     }
 }
 
@@ -187,6 +265,14 @@ impl EnvironmentMap {
 /// Mutations that act on a whole project-level resource whatever `environmentId` they carry:
 /// their targets span every environment the resource has an instance in.
 const PROJECT_WIDE_FIELDS: &[&str] = &[
+    "projectDelete",
+    "projectScheduleDelete",
+    "projectScheduleDeleteForce",
+    "projectTransfer",
+    "projectTransferConfirm",
+    "projectTransferInitiate",
+    "projectTransferToTeam",
+    "projectUpdate",
     "serviceConnect",
     "serviceDelete",
     "serviceDisconnect",
@@ -196,48 +282,82 @@ const PROJECT_WIDE_FIELDS: &[&str] = &[
     "volumeUpdate",
 ];
 
+/// Kinds of resource that live in exactly one environment and that an id names on its own
+/// (`deploymentRedeploy(id)`): their environment is looked up, never taken from an
+/// `environmentId` the request states beside them.
+pub const SINGLE_ENVIRONMENT_KINDS: &[&str] = &[
+    "customDomain",
+    "deployment",
+    "deploymentInstance",
+    "deploymentTrigger",
+    "plugin",
+    "serviceDomain",
+    "serviceInstance",
+    "tcpProxy",
+    "volumeInstance",
+    "volumeInstanceBackup",
+];
+
 /// The resources `field` acts on, each with every environment it touches (sorted, no
-/// duplicates). A field with no id gives one `account` target in an unknown environment.
-pub fn targets_for<'a>(
-    field: &'a ClassifiedField,
-    topology: &'a Topology,
+/// duplicates):
+/// - a read that names no environment-bound record (`project(id)`, `projects`, `me`) reads
+///   metadata that belongs to no one environment: one `metadata` target with no environment
+///   (what it selects beneath is judged by its [`NestedFinding`](crate::railway::NestedFinding)s);
+/// - an environment id is that environment; a volume instance, service instance or looked-up
+///   resource (deployment, domain ...) is the environment it really lives in, unknown until
+///   resolved; a volume, service or project is every environment it has an instance in,
+///   narrowed to the request's own `environmentId` unless the mutation is project-wide or
+///   applies to every environment;
+/// - another resource (a bucket, a template) is the environment the request acts in (its
+///   `environmentId`), else every environment of the project it names, else unknown.
+///
+/// Ids like `baseEnvironmentId` or `sourceEnvironmentId` are environments the field touches;
+/// they never narrow it.
+pub fn targets_for(
+    field: &ClassifiedField,
+    topology: &Topology,
     environments: &EnvironmentMap,
 ) -> Vec<Target> {
-    let kinds: Vec<(String, &str)> = field
+    let kinds: Vec<(String, &str, &str)> = field
         .ids
         .iter()
-        .map(|(path, id)| (kind_of(path, &field.field), id.as_str()))
+        .map(|(path, id)| (kind_of(path, &field.field), last_key(path), id.as_str()))
         .collect();
-    let explicit_environments: Vec<&str> = kinds
+    if is_metadata_read(field, &kinds) {
+        return vec![
+            Target::new("metadata", field.field.clone(), Vec::new()).on_upstream("railway"),
+        ];
+    }
+    let acting_in: Vec<&str> = kinds
         .iter()
-        .filter(|(kind, _)| kind == "environment")
-        .map(|(_, id)| *id)
+        .filter(|(kind, key, _)| kind == "environment" && is_primary_environment_key(key))
+        .map(|(_, _, id)| *id)
         .collect();
-    let scoped =
-        !explicit_environments.is_empty() && !PROJECT_WIDE_FIELDS.contains(&field.field.as_str());
-    let scope = |ids: Vec<&'a str>| -> Vec<&'a str> {
-        if scoped {
-            explicit_environments.clone()
+    let narrows = !acting_in.is_empty()
+        && !field.all_environments
+        && !PROJECT_WIDE_FIELDS.contains(&field.field.as_str());
+    let scope = |ids: Vec<&str>| -> Vec<String> {
+        let ids = if narrows {
+            ids.into_iter()
+                .filter(|id| acting_in.contains(id))
+                .collect()
         } else {
             ids
-        }
+        };
+        ids.into_iter().map(str::to_owned).collect()
     };
-    // Resources the topology does not track (backups, deployments, domains) live where the
-    // field says: its explicit environments, else those of its volume instances.
-    let context: Vec<&str> = if explicit_environments.is_empty() {
-        kinds
-            .iter()
-            .filter(|(kind, _)| kind == "volumeInstance")
-            .filter_map(|(_, id)| topology.volume_instance_environment(id))
-            .collect()
-    } else {
-        explicit_environments.clone()
-    };
+    let project_of_field: Option<&TopologyProject> =
+        kinds.iter().find_map(|(_, _, id)| topology.project_of(id));
+    let volume_instance_context: Vec<&str> = kinds
+        .iter()
+        .filter(|(kind, _, _)| kind == "volumeInstance")
+        .filter_map(|(_, _, id)| topology.volume_instance_environment(id))
+        .collect();
 
     let mut targets = Vec::new();
-    for (kind, id) in &kinds {
-        let environment_ids: Option<Vec<&str>> = match kind.as_str() {
-            "environment" => Some(vec![*id]),
+    for (kind, _, id) in &kinds {
+        let environment_ids: Option<Vec<String>> = match kind.as_str() {
+            "environment" => Some(vec![(*id).to_owned()]),
             "volume" => topology.volume(id).map(|volume| {
                 scope(
                     volume
@@ -256,33 +376,267 @@ pub fn targets_for<'a>(
                         .collect(),
                 )
             }),
-            "volumeInstance" => topology
-                .volume_instance_environment(id)
-                .map(|environment| vec![environment]),
             "project" => topology
                 .project(id)
                 .map(|project| scope(project.environments.iter().map(|e| e.id.as_str()).collect())),
-            _ if !context.is_empty() => Some(context.clone()),
-            _ => None,
+            "volumeInstanceBackup" if !volume_instance_context.is_empty() => Some(
+                volume_instance_context
+                    .iter()
+                    .map(|id| (*id).to_owned())
+                    .collect(),
+            ),
+            single if SINGLE_ENVIRONMENT_KINDS.contains(&single) => topology
+                .resource_environment(single, id)
+                .map(|environment| vec![environment.to_owned()]),
+            _ if field.all_environments => project_of_field
+                .map(|project| project.environments.iter().map(|e| e.id.clone()).collect()),
+            _ if !acting_in.is_empty() => {
+                Some(acting_in.iter().map(|id| (*id).to_owned()).collect())
+            }
+            _ => project_of_field
+                .map(|project| project.environments.iter().map(|e| e.id.clone()).collect()),
         };
-        let mut resolved: Vec<Environment> = match environment_ids {
-            Some(ids) if !ids.is_empty() => ids
-                .into_iter()
-                .map(|environment_id| environments.environment(environment_id))
-                .collect(),
-            _ => vec![Environment::Unknown],
-        };
-        resolved.sort();
-        resolved.dedup();
-        targets.push(Target::new(kind.as_str(), *id, resolved).on_upstream("railway"));
+        targets.push(
+            Target::new(
+                kind.as_str(),
+                *id,
+                resolve(environment_ids.unwrap_or_default(), environments),
+            )
+            .on_upstream("railway"),
+        );
     }
     if targets.is_empty() {
+        // A field that names nothing acts on the account: every environment it can see.
+        let everything: Vec<String> = topology
+            .all_environment_ids()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         targets.push(
-            Target::new("account", field.field.clone(), vec![Environment::Unknown])
-                .on_upstream("railway"),
+            Target::new(
+                "account",
+                field.field.clone(),
+                resolve(everything, environments),
+            )
+            .on_upstream("railway"),
         );
     }
     targets
+}
+
+/// One thing a field would do, with the resources and environments it touches: what the
+/// gateway asks the token and policy about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JudgedPart {
+    pub risk: blastdoor_core::Risk,
+    pub rule_id: blastdoor_core::RuleId,
+    pub explanation: String,
+    pub targets: Vec<Target>,
+}
+
+/// The parts of one classified field: the root field on its targets ([`targets_for`]), then
+/// each nested finding on the environments its data lives in ([`reach_environments`]).
+pub fn judged_parts(
+    field: &ClassifiedField,
+    topology: &Topology,
+    environments: &EnvironmentMap,
+) -> Vec<JudgedPart> {
+    let mut parts = vec![JudgedPart {
+        risk: field.risk,
+        rule_id: field.rule_id.clone(),
+        explanation: field.explanation.clone(),
+        targets: targets_for(field, topology, environments),
+    }];
+    for finding in &field.nested {
+        parts.push(JudgedPart {
+            risk: finding.risk,
+            rule_id: finding.rule_id.clone(),
+            explanation: finding.explanation.clone(),
+            targets: vec![
+                Target::new(
+                    "field",
+                    format!("{}.{}", field.field, finding.path),
+                    reach_environments(field, &finding.reach, topology, environments),
+                )
+                .on_upstream("railway"),
+            ],
+        });
+    }
+    parts
+}
+
+/// The environments that a nested finding's data lives in (see [`Reach`]), resolved.
+pub fn reach_environments(
+    field: &ClassifiedField,
+    reach: &Reach,
+    topology: &Topology,
+    environments: &EnvironmentMap,
+) -> Vec<Environment> {
+    match reach {
+        Reach::Environments(ids) => resolve(ids.clone(), environments),
+        Reach::Root if pins_environment(field) => {
+            let mut resolved: Vec<Environment> = targets_for(field, topology, environments)
+                .into_iter()
+                .flat_map(|target| target.environments)
+                .collect();
+            resolved.sort();
+            resolved.dedup();
+            if resolved.is_empty() {
+                vec![Environment::Unknown]
+            } else {
+                resolved
+            }
+        }
+        Reach::Root | Reach::Spanning => {
+            let mut ids: Vec<String> = Vec::new();
+            let mut unresolved = false;
+            for (_, id) in &field.ids {
+                match topology.project_of(id) {
+                    Some(project) => {
+                        ids.extend(project.environments.iter().map(|e| e.id.clone()));
+                    }
+                    None => unresolved = true,
+                }
+            }
+            if field.ids.is_empty() {
+                ids.extend(
+                    topology
+                        .all_environment_ids()
+                        .into_iter()
+                        .map(str::to_owned),
+                );
+            }
+            let mut resolved = resolve(ids, environments);
+            if unresolved {
+                resolved.push(Environment::Unknown);
+                resolved.sort();
+                resolved.dedup();
+            }
+            resolved
+        }
+    }
+}
+
+/// Where the request states an environment that the resources it names do not live in: a
+/// deployment or domain of production named with staging's `environmentId`, or a service
+/// without an instance in the stated environment. `None` when everything agrees or cannot be
+/// checked yet (an unresolved resource is judged unknown anyway).
+pub fn environment_mismatch(field: &ClassifiedField, topology: &Topology) -> Option<String> {
+    let stated: Vec<&str> = field
+        .ids
+        .iter()
+        .filter(|(path, _)| {
+            kind_of(path, &field.field) == "environment"
+                && is_primary_environment_key(last_key(path))
+        })
+        .map(|(_, id)| id.as_str())
+        .collect();
+    if stated.is_empty() {
+        return None;
+    }
+    for (path, id) in &field.ids {
+        let kind = kind_of(path, &field.field);
+        let lives_in: Option<Vec<&str>> = match kind.as_str() {
+            "service" => topology.service(id).map(|service| {
+                service
+                    .instances
+                    .iter()
+                    .map(|i| i.environment_id.as_str())
+                    .collect()
+            }),
+            "volume" => topology.volume(id).map(|volume| {
+                volume
+                    .instances
+                    .iter()
+                    .map(|i| i.environment_id.as_str())
+                    .collect()
+            }),
+            single if SINGLE_ENVIRONMENT_KINDS.contains(&single) => topology
+                .resource_environment(single, id)
+                .map(|environment| vec![environment]),
+            _ => None,
+        };
+        let Some(lives_in) = lives_in else { continue };
+        // A service or volume with no instances yet (just created) cannot disagree.
+        if lives_in.is_empty() {
+            continue;
+        }
+        if let Some(wrong) = stated
+            .iter()
+            .find(|environment| !lives_in.contains(environment))
+        {
+            return Some(format!(
+                "`{}` says environment `{}`, but {kind} `{}` does not live there",
+                crate::railway::document::shorten(path),
+                crate::railway::document::shorten(wrong),
+                crate::railway::document::shorten(id)
+            ));
+        }
+    }
+    None
+}
+
+/// The ids of single-environment resources (deployments, domains ...) whose environment the
+/// topology does not know yet: the gateway looks them up.
+pub fn unresolved_resources(field: &ClassifiedField, topology: &Topology) -> Vec<(String, String)> {
+    field
+        .ids
+        .iter()
+        .map(|(path, id)| (kind_of(path, &field.field), id.clone()))
+        .filter(|(kind, id)| {
+            SINGLE_ENVIRONMENT_KINDS.contains(&kind.as_str())
+                && kind != "volumeInstanceBackup"
+                && topology.resource_environment(kind, id).is_none()
+        })
+        .collect()
+}
+
+/// True when the field's own arguments pin it to single environments (an environment id, or
+/// a resource that lives in one).
+fn pins_environment(field: &ClassifiedField) -> bool {
+    field.ids.iter().any(|(path, _)| {
+        let kind = kind_of(path, &field.field);
+        (kind == "environment" && is_primary_environment_key(last_key(path)))
+            || SINGLE_ENVIRONMENT_KINDS.contains(&kind.as_str())
+    })
+}
+
+/// A read whose arguments pin no environment and whose result is not itself an
+/// environment-bound record: project, service or account metadata.
+fn is_metadata_read(field: &ClassifiedField, kinds: &[(String, &str, &str)]) -> bool {
+    let returns_environment_data = field.returns.is_none_or(|returns| {
+        returns == "Environment"
+            || crate::railway::schema::railway()
+                .map_or(true, |schema| schema.is_environment_bound(returns))
+    });
+    field.risk == blastdoor_core::Risk::Read
+        && !returns_environment_data
+        && !kinds.iter().any(|(kind, key, _)| {
+            (kind == "environment" && is_primary_environment_key(key))
+                || SINGLE_ENVIRONMENT_KINDS.contains(&kind.as_str())
+        })
+}
+
+/// `environmentId` (or `environmentIds`, or the bare `id` of a field on an environment): the
+/// environment a field acts in. Other keys that name environments (`baseEnvironmentId`,
+/// `sourceEnvironmentId`) are environments touched, never the scope.
+fn is_primary_environment_key(key: &str) -> bool {
+    matches!(key, "environmentId" | "environmentIds" | "id")
+}
+
+/// Configured names for environment ids, sorted and deduplicated; nothing resolved is
+/// `Unknown`.
+fn resolve(ids: Vec<String>, environments: &EnvironmentMap) -> Vec<Environment> {
+    let mut resolved: Vec<Environment> = ids
+        .iter()
+        .map(|environment_id| environments.environment(environment_id))
+        .collect();
+    resolved.sort();
+    resolved.dedup();
+    if resolved.is_empty() {
+        resolved.push(Environment::Unknown);
+    }
+    resolved
 }
 
 /// The kind of resource an id argument names: `volumeId` → `volume`, `wipeServiceIds` →
@@ -326,7 +680,11 @@ fn kind_of_bare_id(field: &str) -> &'static str {
         ("serviceDomain", "serviceDomain"),
         ("service", "service"),
         ("volume", "volume"),
+        ("deploymentTrigger", "deploymentTrigger"),
+        ("deploymentInstance", "deploymentInstance"),
         ("deployment", "deployment"),
+        ("tcpProxy", "tcpProxy"),
+        ("plugin", "plugin"),
         ("customDomain", "customDomain"),
         ("workspace", "workspace"),
         ("bucket", "bucket"),
@@ -360,7 +718,7 @@ pub fn parse_topology_response(body: &[u8]) -> Result<Topology, HttpError> {
     let data = response
         .data
         .ok_or_else(|| HttpError::InvalidTopology("response has no data".into()))?;
-    let raw_projects: Vec<RawProject> = match (data.project, data.projects) {
+    let mut raw_projects: Vec<RawProject> = match (data.project, data.projects) {
         (Some(project), _) => vec![project],
         (None, Some(projects)) => projects.edges.into_iter().map(|edge| edge.node).collect(),
         (None, None) => {
@@ -369,6 +727,18 @@ pub fn parse_topology_response(body: &[u8]) -> Result<Topology, HttpError> {
             ));
         }
     };
+    // Domains live in the environment of the service instance that lists them.
+    let domains: Vec<(String, RawDomains)> = raw_projects
+        .iter_mut()
+        .flat_map(|project| project.services.edges.iter_mut())
+        .flat_map(|edge| edge.node.service_instances.edges.iter_mut())
+        .filter_map(|edge| {
+            edge.node
+                .domains
+                .take()
+                .map(|domains| (edge.node.environment_id.clone(), domains))
+        })
+        .collect();
     let projects = raw_projects
         .into_iter()
         .map(|project| TopologyProject {
@@ -423,7 +793,19 @@ pub fn parse_topology_response(body: &[u8]) -> Result<Topology, HttpError> {
                 .collect(),
         })
         .collect();
-    Ok(Topology { projects })
+    let mut topology = Topology {
+        projects,
+        resources: BTreeMap::new(),
+    };
+    for (environment_id, domains) in domains {
+        for domain in domains.service_domains {
+            topology.record_resource("serviceDomain", &domain.id, &environment_id);
+        }
+        for domain in domains.custom_domains {
+            topology.record_resource("customDomain", &domain.id, &environment_id);
+        }
+    }
+    Ok(topology)
 }
 
 #[derive(Deserialize)]
@@ -484,4 +866,52 @@ struct RawService {
 struct RawInstance {
     id: String,
     environment_id: String,
+    /// Only service instances list domains (absent from older answers).
+    #[serde(default)]
+    domains: Option<RawDomains>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawDomains {
+    #[serde(default)]
+    service_domains: Vec<RawId>,
+    #[serde(default)]
+    custom_domains: Vec<RawId>,
+}
+
+#[derive(Deserialize)]
+struct RawId {
+    id: String,
+}
+
+/// Parses Railway's answer to [`DEPLOYMENT_QUERY`]: the deployment's id and environment id.
+pub fn parse_deployment_response(body: &[u8]) -> Result<(String, String), HttpError> {
+    #[derive(Deserialize)]
+    struct Answer {
+        data: Option<Data>,
+        errors: Option<Vec<serde_json::Value>>,
+    }
+    #[derive(Deserialize)]
+    struct Data {
+        deployment: Option<Deployment>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Deployment {
+        id: String,
+        environment_id: String,
+    }
+    let answer: Answer = serde_json::from_slice(body)
+        .map_err(|error| HttpError::InvalidTopology(error.to_string()))?;
+    if answer.errors.is_some_and(|errors| !errors.is_empty()) {
+        return Err(HttpError::InvalidTopology(
+            "the deployment lookup answered with errors".into(),
+        ));
+    }
+    let deployment = answer
+        .data
+        .and_then(|data| data.deployment)
+        .ok_or_else(|| HttpError::InvalidTopology("the deployment lookup found nothing".into()))?;
+    Ok((deployment.id, deployment.environment_id))
 }

@@ -89,14 +89,27 @@ fn the_table_is_sorted_and_every_rule_id_is_valid_and_no_row_is_unknown() {
     }
 }
 
+/// The CLI's queries that reveal secrets (variable values, storage credentials, a staged
+/// patch with the values it sets); every other query is a plain read.
+const SECRET_QUERIES: &[&str] = &[
+    "BucketS3Credentials.graphql",
+    "EnvironmentStagedChanges.graphql",
+    "VariablesForServiceDeployment.graphql",
+];
+
 #[test]
-fn every_cli_query_is_a_read() {
+fn every_cli_query_is_a_read_or_a_read_of_secrets() {
     let documents = documents("queries");
     assert!(documents.len() >= 50);
     for (name, document) in documents {
         let classification = classify_request_body(&body(&document));
-        assert_eq!(classification.error, None, "{name}");
-        assert_eq!(classification.risk, Risk::Read, "{name}");
+        assert_eq!(classification.malformed, None, "{name}");
+        let expected = if SECRET_QUERIES.contains(&name.as_str()) {
+            Risk::ReadSecrets
+        } else {
+            Risk::Read
+        };
+        assert_eq!(classification.risk, expected, "{name}");
         assert!(!classification.fields.is_empty(), "{name}");
     }
 }
@@ -107,7 +120,7 @@ fn every_cli_mutation_gets_its_table_risk() {
     assert!(documents.len() >= 70);
     for (name, document) in documents {
         let classification = classify_request_body(&body(&document));
-        assert_eq!(classification.error, None, "{name}");
+        assert_eq!(classification.malformed, None, "{name}");
         assert!(!classification.fields.is_empty(), "{name}");
         let mut expected = Risk::Read;
         for field in &classification.fields {
@@ -140,5 +153,79 @@ fn the_cli_volume_delete_document_is_a_destroy_with_its_volume_id() {
     assert_eq!(
         classification.fields[0].ids,
         vec![("volumeId".to_owned(), "vol-prod-1".to_owned())]
+    );
+}
+
+/// `data/railway-schema.json`, which the classifier walks, is exactly the vendored
+/// introspection result in compact form (as `scripts/railway-schema.py` writes it).
+#[test]
+fn the_embedded_schema_is_the_vendored_schema() {
+    fn type_ref(value: &serde_json::Value) -> String {
+        match value["kind"].as_str().unwrap() {
+            "NON_NULL" => format!("{}!", type_ref(&value["ofType"])),
+            "LIST" => format!("[{}]", type_ref(&value["ofType"])),
+            _ => value["name"].as_str().unwrap().to_owned(),
+        }
+    }
+    let introspection: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixtures_dir().join("schema.json")).unwrap())
+            .unwrap();
+    let schema = &introspection["data"]["__schema"];
+    let mut types = serde_json::Map::new();
+    for definition in schema["types"].as_array().unwrap() {
+        let name = definition["name"].as_str().unwrap();
+        if name.starts_with("__") {
+            continue;
+        }
+        let mut fields = serde_json::Map::new();
+        for field in definition["fields"].as_array().into_iter().flatten() {
+            let mut args = serde_json::Map::new();
+            for arg in field["args"].as_array().into_iter().flatten() {
+                args.insert(
+                    arg["name"].as_str().unwrap().to_owned(),
+                    serde_json::json!({"type": type_ref(&arg["type"]), "default": arg["defaultValue"]}),
+                );
+            }
+            fields.insert(
+                field["name"].as_str().unwrap().to_owned(),
+                serde_json::json!({"type": type_ref(&field["type"]), "args": args}),
+            );
+        }
+        for field in definition["inputFields"].as_array().into_iter().flatten() {
+            fields.insert(
+                field["name"].as_str().unwrap().to_owned(),
+                serde_json::json!({"type": type_ref(&field["type"]), "args": {}, "default": field["defaultValue"]}),
+            );
+        }
+        let mut entry = serde_json::json!({"kind": definition["kind"], "fields": fields});
+        if let Some(possible) = definition["possibleTypes"]
+            .as_array()
+            .filter(|p| !p.is_empty())
+        {
+            let mut names: Vec<&str> = possible
+                .iter()
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            names.sort_unstable();
+            entry["possible"] = serde_json::json!(names);
+        }
+        types.insert(name.to_owned(), entry);
+    }
+    let expected = serde_json::json!({
+        "query": schema["queryType"]["name"],
+        "mutation": schema["mutationType"]["name"],
+        "subscription": schema["subscriptionType"]["name"],
+        "types": types,
+    });
+    let embedded: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/railway-schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        embedded == expected,
+        "data/railway-schema.json is stale: run scripts/railway-schema.py"
     );
 }

@@ -14,3 +14,4 @@ mod props;
 mod railway;
 mod rest;
 mod topology;
+mod walk;

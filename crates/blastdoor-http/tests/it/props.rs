@@ -34,7 +34,7 @@ proptest! {
     fn arbitrary_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..512)) {
         let first = classify_request_body(&body);
         prop_assert_eq!(first.clone(), classify_request_body(&body));
-        if first.error.is_some() {
+        if first.malformed.is_some() {
             prop_assert_eq!(first.risk, blastdoor_core::Risk::Unknown);
         }
     }
@@ -46,7 +46,7 @@ proptest! {
         prop_assert_eq!(first.clone(), classify_request_body(&body));
         let batch = serde_json::to_vec(&serde_json::json!([{"query": document}, {"query": document}])).unwrap();
         let batched = classify_request_body(&batch);
-        prop_assert!(batched.risk >= first.risk || first.error.is_some());
+        prop_assert!(batched.risk >= first.risk || first.malformed.is_some());
         if first.fields.iter().any(|field| field.field == "volumeDelete" && field.operation_type == "mutation") {
             prop_assert_eq!(first.risk, blastdoor_core::Risk::Destroy);
         }

@@ -30,7 +30,7 @@ fn check(request: serde_json::Value, risk: Risk, rules: &[&str]) {
 fn check_error(body: &[u8], message_part: &str) {
     let classification = classify_request_body(body);
     assert_eq!(classification.risk, Risk::Unknown, "{classification:?}");
-    let error = classification.error.unwrap_or_default();
+    let error = classification.malformed.unwrap_or_default();
     assert!(
         error.contains(message_part),
         "{error:?} lacks {message_part:?}"
@@ -137,49 +137,61 @@ fn volume_delete_ids_come_from_literals_variables_and_aliases() {
 }
 
 #[test]
-fn get_requests_are_classified_like_posts() {
+fn get_requests_run_queries_only() {
     let get = |query: &str| classify_get_query(query);
-    assert_eq!(
-        get("query=mutation%20%7B%20volumeDelete(volumeId%3A%20%22v1%22)%20%7D").risk,
-        DESTROY
-    );
-    assert_eq!(
-        get("query=mutation+%7B+x%3A+volumeDelete%28volumeId%3A+%22v1%22%29+%7D").risk,
-        DESTROY
-    );
-    let with_variables = get(
+    // A mutation sent as GET is malformed, however it is spelled (GraphQL over HTTP: GET is
+    // for queries); it is refused, never held.
+    for mutation in [
+        "query=mutation%20%7B%20volumeDelete(volumeId%3A%20%22v1%22)%20%7D",
+        "query=mutation+%7B+x%3A+volumeDelete%28volumeId%3A+%22v1%22%29+%7D",
         "query=mutation(%24v%3AString!)%7BvolumeDelete(volumeId%3A%24v)%7D&variables=%7B%22v%22%3A%22v7%22%7D",
+        "query=query+Q%7Bme%7Bid%7D%7Dmutation+M%7BvolumeDelete(volumeId%3A%22v%22)%7D&operationName=M",
+    ] {
+        let classification = get(mutation);
+        assert_eq!(classification.risk, Risk::Unknown, "{mutation}");
+        assert!(
+            classification
+                .malformed
+                .as_deref()
+                .is_some_and(|why| why.contains("GET request can only run a query")),
+            "{classification:?}"
+        );
+    }
+    assert_eq!(get("query=%7Bme%7Bid%7D%7D").risk, Risk::Read);
+    let with_variables = get(
+        "query=query(%24p%3AString!)%7Bproject(id%3A%24p)%7Bname%7D%7D&variables=%7B%22p%22%3A%22p7%22%7D",
     );
     assert_eq!(
         with_variables.fields[0].ids,
-        vec![("volumeId".to_owned(), "v7".to_owned())]
+        vec![("id".to_owned(), "p7".to_owned())]
     );
-    assert_eq!(get("query=query+Q%7Bme%7Bid%7D%7Dmutation+M%7BvolumeDelete(volumeId%3A%22v%22)%7D&operationName=M").risk, DESTROY);
-    assert_eq!(get("query=%7Bme%7Bid%7D%7D").risk, Risk::Read);
-    assert_eq!(
-        get("query=%7Bme%7Bid%7D%7D&query=mutation%7BvolumeDelete(volumeId%3A%22v%22)%7D").risk,
-        Risk::Unknown
-    );
-    assert_eq!(get("operationName=M").risk, Risk::Unknown);
-    assert_eq!(get("query=%zz").risk, Risk::Unknown);
-    assert_eq!(get("query=%FF").risk, Risk::Unknown);
+    for malformed in [
+        "query=%7Bme%7Bid%7D%7D&query=mutation%7BvolumeDelete(volumeId%3A%22v%22)%7D",
+        "operationName=M",
+        "query=%zz",
+        "query=%FF",
+    ] {
+        let classification = get(malformed);
+        assert_eq!(classification.risk, Risk::Unknown, "{malformed}");
+        assert!(classification.malformed.is_some(), "{malformed}");
+    }
 }
 
 #[test]
 fn reads_of_secrets_are_flagged() {
     check(
         json!({"query": "query { variables(projectId: \"p\", environmentId: \"e\") }"}),
-        Risk::Read,
+        Risk::ReadSecrets,
         &["railway.secrets-read"],
     );
     check(
         json!({"query": "{ variablesForServiceDeployment(projectId: \"p\", environmentId: \"e\", serviceId: \"s\") }"}),
-        Risk::Read,
+        Risk::ReadSecrets,
         &["railway.secrets-read"],
     );
     check(
         json!({"query": "{ bucketS3Credentials(projectId: \"p\", environmentId: \"e\", bucketId: \"b\") { accessKeyId } }"}),
-        Risk::Read,
+        Risk::ReadSecrets,
         &["railway.secrets-read"],
     );
     check(
@@ -308,7 +320,7 @@ fn variable_replace_and_start_command_changes() {
     check(
         json!({"query": update, "variables": {"input": {"source": {"image": "evil/image"}}}}),
         Risk::Execute,
-        &["railway.start-command-change"],
+        &["railway.build-config-change"],
     );
     check(
         json!({"query": update, "variables": {"input": {"numReplicas": 2}}}),
@@ -346,7 +358,7 @@ fn table_risks_for_the_reference_mutations() {
     );
     one(
         "volumeInstanceBackupRestore",
-        "(volumeInstanceId: \"vi\", volumeInstanceBackupId: \"b\")",
+        "(volumeInstanceId: \"vi\", volumeInstanceBackupId: \"b\") { workflowId }",
         DESTROY,
         "railway.volume-instance-backup-restore",
     );
@@ -358,7 +370,7 @@ fn table_risks_for_the_reference_mutations() {
     );
     one(
         "disablePitrForHaCluster",
-        "(input: {})",
+        "(input: {}) { __typename }",
         Risk::Escalate,
         "railway.protection-off",
     );
@@ -370,7 +382,7 @@ fn table_risks_for_the_reference_mutations() {
     );
     one(
         "sandboxExec",
-        "(id: \"s\", environmentId: \"e\", command: \"ls\")",
+        "(id: \"s\", environmentId: \"e\", command: \"ls\") { __typename }",
         Risk::Execute,
         "railway.sandbox-exec",
     );
@@ -382,7 +394,7 @@ fn table_risks_for_the_reference_mutations() {
     );
     one(
         "volumeInstanceBackupCreate",
-        "(volumeInstanceId: \"vi\", name: \"n\")",
+        "(volumeInstanceId: \"vi\", name: \"n\") { workflowId }",
         Risk::Write,
         "railway.write",
     );
@@ -394,7 +406,7 @@ fn table_risks_for_the_reference_mutations() {
     );
     one(
         "environmentPreviewChangeSet",
-        "(environmentId: \"e\", input: {})",
+        "(environmentId: \"e\", input: {}) { __typename }",
         Risk::Read,
         "railway.read",
     );
@@ -441,7 +453,7 @@ fn garbage_and_ambiguity_are_unknown_with_an_error() {
     check_error(br#"{"query": "mutation { ...Missing }"}"#, "not defined");
     check_error(
         br#"{"query": "mutation { volumeDelete(volumeId: \"v\") }", "query": "{ me { id } }"}"#,
-        "duplicate field",
+        "duplicate key `query`",
     );
     check_error(
         br#"{"query": "mutation { volumeDelete(volumeId: \"v\") }", "documentId": "x"}"#,
@@ -481,7 +493,7 @@ fn hostile_sizes_are_bounded() {
     document.push_str(" fragment F20 on Mutation { volumeDelete(volumeId: \"v\") }");
     check_error(
         &serde_json::to_vec(&json!({"query": document})).unwrap(),
-        "root selections",
+        "more than 10000 selections",
     );
     let deep = format!(
         "mutation {{ volumeCreate(input: {}1{}) {{ id }} }}",
@@ -539,42 +551,36 @@ fn summaries_name_fields_ids_and_rules_but_not_values() {
     assert!(
         classify_request_body(b"nope")
             .summary()
-            .starts_with("unclassifiable GraphQL request: ")
+            .starts_with("malformed GraphQL request: ")
     );
 }
 
 /// 64 staging service ids then a production one: an id list longer than the extraction limit
-/// must not hide the ids past the limit. The field (and the request) is `Unknown` with an
-/// error, so a staging-scoped token cannot pass and policy cannot under-count approvers.
+/// must not hide the ids past the limit. The request is malformed (refused outright), so a
+/// staging-scoped token cannot pass and policy cannot under-count approvers.
 #[test]
-fn id_lists_over_the_limit_are_unknown_with_an_error() {
+fn id_lists_over_the_limit_are_malformed() {
     let limit = blastdoor_http::railway::MAX_IDS_PER_FIELD;
     let mut ids: Vec<String> = (0..limit).map(|n| format!("svc-staging-{n}")).collect();
     ids.push("svc-prod".to_owned());
     let request = json!({
-        "query": "mutation($ids: [String!]!) { volumeInstanceBackupRestore(volumeInstanceId: \"vi-staging\", volumeInstanceBackupId: \"b\", wipeServiceIds: $ids) }",
+        "query": "mutation($ids: [String!]!) { volumeInstanceBackupRestore(volumeInstanceId: \"vi-staging\", volumeInstanceBackupId: \"b\", wipeServiceIds: $ids) { workflowId } }",
         "variables": {"ids": ids},
     });
     let classification = classify(request);
     assert_eq!(classification.risk, Risk::Unknown, "{classification:?}");
-    let error = classification.error.clone().unwrap_or_default();
+    let error = classification.malformed.clone().unwrap_or_default();
     assert!(error.contains("more than 64 ids"), "{error:?}");
     assert!(classification.summary().contains("more than 64 ids"));
-    let rules: Vec<String> = classification
-        .rule_ids()
-        .iter()
-        .map(|id| id.as_str().to_owned())
-        .collect();
-    assert_eq!(rules, ["railway.ids-over-limit"]);
 
     // Exactly at the limit (62 services, the volume instance and the backup) every id is
     // extracted and the table's risk stands.
     ids.truncate(limit - 2);
     let request = json!({
-        "query": "mutation($ids: [String!]!) { volumeInstanceBackupRestore(volumeInstanceId: \"vi-staging\", volumeInstanceBackupId: \"b\", wipeServiceIds: $ids) }",
+        "query": "mutation($ids: [String!]!) { volumeInstanceBackupRestore(volumeInstanceId: \"vi-staging\", volumeInstanceBackupId: \"b\", wipeServiceIds: $ids) { workflowId } }",
         "variables": {"ids": ids},
     });
     let classification = classify(request);
     assert_eq!(classification.risk, DESTROY, "{classification:?}");
-    assert_eq!(classification.error, None);
+    assert_eq!(classification.malformed, None);
 }

@@ -2,7 +2,8 @@
 
 use blastdoor_core::{Environment, EnvironmentName};
 use blastdoor_http::railway::topology::{
-    ALL_PROJECTS_TOPOLOGY_QUERY, STAGED_CHANGES_QUERY, TOPOLOGY_QUERY, parse_topology_response,
+    ALL_PROJECTS_TOPOLOGY_QUERY, DEPLOYMENT_QUERY, STAGED_CHANGES_QUERY, TOPOLOGY_QUERY,
+    parse_topology_response,
 };
 use blastdoor_http::railway::{EnvironmentMap, Topology, classify_request_body, targets_for};
 use serde_json::json;
@@ -56,7 +57,7 @@ fn environments() -> EnvironmentMap {
 fn check(document: &str, expected: &[&str]) {
     let body = serde_json::to_vec(&json!({"query": document})).unwrap();
     let classification = classify_request_body(&body);
-    assert_eq!(classification.error, None);
+    assert_eq!(classification.malformed, None);
     let field = &classification.fields[0];
     let found: Vec<String> = targets_for(field, &topology(), &environments())
         .iter()
@@ -118,12 +119,12 @@ fn scoped_mutations_use_their_environment_and_project_wide_ones_do_not() {
         ],
     );
     check(
-        "mutation { volumeInstanceBackupCreate(volumeInstanceId: \"vi-prod\", name: \"b\") }",
+        "mutation { volumeInstanceBackupCreate(volumeInstanceId: \"vi-prod\", name: \"b\") { workflowId } }",
         &["volumeInstance:vi-prod=production"],
     );
     check(
         "mutation { apiTokenCreate(input: {name: \"t\"}) }",
-        &["account:apiTokenCreate=unknown"],
+        &["account:apiTokenCreate=production,staging,unknown"],
     );
     check(
         "mutation { deploymentRemove(id: \"dep-1\") }",
@@ -172,17 +173,16 @@ fn an_id_configured_under_two_names_is_refused() {
 
 #[test]
 fn the_topology_queries_are_reads_that_parse() {
-    for query in [
-        TOPOLOGY_QUERY,
-        ALL_PROJECTS_TOPOLOGY_QUERY,
-        STAGED_CHANGES_QUERY,
+    for (query, risk) in [
+        (TOPOLOGY_QUERY, blastdoor_core::Risk::Read),
+        (ALL_PROJECTS_TOPOLOGY_QUERY, blastdoor_core::Risk::Read),
+        (DEPLOYMENT_QUERY, blastdoor_core::Risk::Read),
+        // The staged patch carries the values it sets, secrets included.
+        (STAGED_CHANGES_QUERY, blastdoor_core::Risk::ReadSecrets),
     ] {
         let body = serde_json::to_vec(&json!({"query": query})).unwrap();
         let classification = classify_request_body(&body);
-        assert_eq!(
-            classification.risk,
-            blastdoor_core::Risk::Read,
-            "{classification:?}"
-        );
+        assert_eq!(classification.malformed, None, "{query}");
+        assert_eq!(classification.risk, risk, "{classification:?}");
     }
 }

@@ -174,11 +174,8 @@ fn unknown(why: &str) -> Finding {
 }
 
 fn report(classification: &RailwayClassification, program: &str, walker: &mut Walker<'_, '_>) {
-    let secrets = classification
-        .fields
-        .iter()
-        .any(|field| field.rule_id.as_str().contains("secret"));
-    if classification.risk == Risk::Read && !secrets {
+    // A read that reveals secrets, at any depth, is `ReadSecrets`: only plain reads pass.
+    if classification.risk == Risk::Read && classification.malformed.is_none() {
         return;
     }
     let mut fields: Vec<String> = classification
@@ -205,14 +202,14 @@ fn report(classification: &RailwayClassification, program: &str, walker: &mut Wa
     if targets.is_empty() {
         targets.push(railway_target("request"));
     }
-    let (risk, explanation) = match (&classification.error, classification.risk) {
+    let (risk, explanation) = match (&classification.malformed, classification.risk) {
         (Some(error), _) => (
             Risk::Unknown,
             format!(
                 "`{program}` sends a Railway GraphQL request that could not be classified: {error}"
             ),
         ),
-        (None, Risk::Read) => (
+        (None, Risk::Read | Risk::ReadSecrets) => (
             Risk::Escalate,
             format!(
                 "`{program}` reads secrets from Railway's API: {}",
