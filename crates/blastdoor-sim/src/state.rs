@@ -567,7 +567,8 @@ impl Model {
 
     /// The answer to a valid field the simulator does not model.
     fn generic(&mut self, root_type: &str, name: &str) -> Value {
-        let returns = schema::root_field(root_type, name).map_or("", |field| field.returns);
+        let returns =
+            schema::root_field(root_type, name).map_or("", |field| field.returns.as_str());
         let bare = returns.trim_end_matches('!');
         if root_type == "Query" {
             return if bare.starts_with('[') {

@@ -2,6 +2,7 @@
 //! gateway sends (parsed with `blastdoor-http`'s parser).
 
 use blastdoor_http::railway::topology::{TOPOLOGY_QUERY, parse_topology_response};
+use blastdoor_sim::schema::schema;
 use blastdoor_sim::{AuthHeader, INCIDENT_ACCOUNT_TOKEN, INCIDENT_PROJECT_TOKEN, SimState, ids};
 use serde_json::json;
 
@@ -143,8 +144,8 @@ fn dummy_variables(document: &str) -> serde_json::Value {
 #[tokio::test]
 async fn every_cli_document_is_valid_against_the_simulated_schema() {
     let sim = start(SimState::new(blastdoor_core::Secret::new("t".to_owned()))).await;
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../test_data/railway-cli");
+    let root =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test_data/railway-cli");
     let mut count = 0;
     for kind in ["queries", "mutations"] {
         for entry in std::fs::read_dir(root.join(kind)).unwrap() {
@@ -252,7 +253,156 @@ fn the_root_field_table_matches_the_published_schema() {
             .collect();
         assert_eq!(
             found, expected,
-            "regenerate data/railway-root-fields.tsv with scripts/root-fields.py"
+            "regenerate data/railway-schema.tsv with scripts/schema-table.py"
+        );
+    }
+}
+
+/// SDL for an introspection type reference.
+fn render(ty: &serde_json::Value) -> String {
+    match ty["kind"].as_str().unwrap() {
+        "NON_NULL" => format!("{}!", render(&ty["ofType"])),
+        "LIST" => format!("[{}]", render(&ty["ofType"])),
+        _ => ty["name"].as_str().unwrap().to_owned(),
+    }
+}
+
+fn names(items: &serde_json::Value) -> Vec<String> {
+    items
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|item| item["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// (name, type, default) of each input value.
+fn json_values(items: &serde_json::Value) -> Vec<(String, String, Option<String>)> {
+    items
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|item| {
+            (
+                item["name"].as_str().unwrap().to_owned(),
+                render(&item["type"]),
+                item["defaultValue"].as_str().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+fn table_values(
+    items: &[blastdoor_sim::schema::InputValueDef],
+) -> Vec<(String, String, Option<String>)> {
+    items
+        .iter()
+        .map(|item| {
+            (
+                item.name.to_owned(),
+                item.ty.to_string(),
+                item.default.map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_type_table_matches_the_published_schema() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../test_data/railway-cli/schema.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root).unwrap()).unwrap();
+    let published = &json["data"]["__schema"];
+    let table = schema();
+    let hint = "regenerate data/railway-schema.tsv with scripts/schema-table.py";
+    assert_eq!(
+        table.query_type,
+        published["queryType"]["name"].as_str(),
+        "{hint}"
+    );
+    assert_eq!(
+        table.mutation_type,
+        published["mutationType"]["name"].as_str(),
+        "{hint}"
+    );
+    assert_eq!(
+        table.subscription_type,
+        published["subscriptionType"]["name"].as_str(),
+        "{hint}"
+    );
+    let types = published["types"].as_array().unwrap();
+    assert_eq!(table.types().len(), types.len(), "{hint}");
+    let mut fields = 0;
+    for expected in types {
+        let name = expected["name"].as_str().unwrap();
+        let found = table
+            .type_def(name)
+            .unwrap_or_else(|| panic!("{name}: {hint}"));
+        assert_eq!(found.kind.as_str(), expected["kind"], "{name}: {hint}");
+        assert_eq!(
+            found.interfaces,
+            names(&expected["interfaces"]),
+            "{name}: {hint}"
+        );
+        assert_eq!(
+            found.possible_types,
+            names(&expected["possibleTypes"]),
+            "{name}: {hint}"
+        );
+        assert_eq!(
+            found.enum_values,
+            names(&expected["enumValues"]),
+            "{name}: {hint}"
+        );
+        assert_eq!(
+            table_values(&found.input_fields),
+            json_values(&expected["inputFields"]),
+            "{name}: {hint}"
+        );
+        let expected_fields: Vec<_> = expected["fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|field| {
+                (
+                    field["name"].as_str().unwrap().to_owned(),
+                    render(&field["type"]),
+                    json_values(&field["args"]),
+                )
+            })
+            .collect();
+        let found_fields: Vec<_> = found
+            .fields
+            .iter()
+            .map(|field| {
+                (
+                    field.name.to_owned(),
+                    field.ty.to_string(),
+                    table_values(&field.arguments),
+                )
+            })
+            .collect();
+        assert_eq!(found_fields, expected_fields, "{name}: {hint}");
+        fields += found_fields.len();
+    }
+    assert!(fields > 2000);
+    let directives = published["directives"].as_array().unwrap();
+    assert_eq!(table.directives().len(), directives.len(), "{hint}");
+    for expected in directives {
+        let name = expected["name"].as_str().unwrap();
+        let found = table.directive(name).unwrap();
+        let locations: Vec<&str> = expected["locations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|location| location.as_str().unwrap())
+            .collect();
+        assert_eq!(found.locations, locations, "{name}: {hint}");
+        assert_eq!(
+            table_values(&found.arguments),
+            json_values(&expected["args"]),
+            "{name}: {hint}"
         );
     }
 }
