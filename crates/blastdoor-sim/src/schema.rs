@@ -2,7 +2,7 @@
 //! input object with its fields, arguments, input fields and defaults, and the directives, from
 //! `data/railway-schema.tsv` (generated from `test_data/railway-cli/schema.json` by
 //! `scripts/schema-table.py`; a test checks that it still matches). The simulator validates
-//! root fields against it ([`root_field`]).
+//! and executes every request against it, at every depth.
 //!
 //! [`root_field`] and [`root_fields`] are the older, root-only view of the same table.
 
