@@ -10,12 +10,17 @@
 //! `deployments`), `service`, `serviceInstance` (`latestDeployment`, `activeDeployments`,
 //! `domains`, `service`), `deployment`/`deployments`, `domains`, `customDomain`, `tcpProxies`,
 //! `volumeInstance` (`volume`, `environment`, `service`), `volumeInstanceBackupList`,
-//! `variables`, `variablesForServiceDeployment`; Relay connections (`edges`, `node`,
+//! `variables`, `variablesForServiceDeployment`, `deploymentSnapshot` (`variables`, in
+//! clear), `environmentStagedChanges`/`environmentPatch`/`environmentPatches`
+//! (`patch(decryptVariables:)`); Relay connections (`edges`, `node`,
 //! `cursor`, `pageInfo`) over all of them; `domainStatus` (`domain`, the `Domain` interface). Modelled mutations: `volumeDelete` (the volume,
 //! its instances and their backups, in every environment), `volumeInstanceBackupCreate`,
 //! `serviceDelete` (the whole service, whatever `environmentId` says), `environmentDelete`
 //! (with the instances, backups and variables in it), `projectScheduleDelete`,
-//! `variableUpsert`, `variableCollectionUpsert`, `variableDelete`. Any other field is
+//! `variableUpsert`, `variableCollectionUpsert`, `variableDelete`, `environmentStageChanges`
+//! (`merge` or replace), `environmentPatchCommit` and `environmentPatchCommitStaged` (a patch
+//! sets or deletes variables, and removes a service or volume from the environment where it
+//! maps it to `null` or sets `isDeleted: true`). Any other field is
 //! generic: a mutation returning `Boolean!` answers `true`, one returning `String!`/`ID!` a
 //! fresh id; everything else completes to a type-correct placeholder.
 //!
@@ -50,7 +55,19 @@ pub(crate) struct Model {
     pub(crate) tcp_proxies: Vec<TcpProxyRow>,
     /// (environment id, service id or none for shared) → name → value.
     pub(crate) variables: BTreeMap<(String, Option<String>), BTreeMap<String, String>>,
+    /// Environment id → the patch staged there (`environmentStageChanges`), not yet committed.
+    pub(crate) staged: BTreeMap<String, Value>,
+    /// Patches committed (`environmentPatchCommit`, `environmentPatchCommitStaged`).
+    pub(crate) committed: Vec<PatchRow>,
     pub(crate) next_id: u64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PatchRow {
+    pub(crate) id: String,
+    pub(crate) environment_id: String,
+    pub(crate) patch: Value,
+    pub(crate) message: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -171,6 +188,12 @@ pub(crate) enum Node {
     /// `DomainWithStatus` of one domain.
     DomainStatus(String),
     TcpProxy(String),
+    /// The deployment snapshot of a deployment (by the deployment's id).
+    Snapshot(String),
+    /// The patch staged in an environment (by the environment's id).
+    StagedPatch(String),
+    /// A committed patch (by its id).
+    CommittedPatch(String),
     Variable {
         environment: String,
         service: Option<String>,
@@ -242,6 +265,8 @@ impl Resolver for Model {
             Node::AllDomains(..) => "AllDomains",
             Node::DomainStatus(_) => "DomainWithStatus",
             Node::TcpProxy(_) => "TCPProxy",
+            Node::Snapshot(_) => "DeploymentSnapshot",
+            Node::StagedPatch(_) | Node::CommittedPatch(_) => "EnvironmentPatch",
             Node::Variable { .. } => "Variable",
             Node::Root | Node::Connection(_) | Node::Edge(..) => return None,
         })
@@ -318,6 +343,31 @@ impl Resolver for Model {
                 _ => generic(),
             },
             Node::TcpProxy(id) => self.tcp_proxy_field(id, field),
+            Node::Snapshot(id) => self.snapshot_field(id, field),
+            Node::StagedPatch(environment) => {
+                let patch = self.staged.get(environment).cloned().unwrap_or(json!({}));
+                patch_field(
+                    &format!("staged-{environment}"),
+                    environment,
+                    &patch,
+                    None,
+                    true,
+                    field,
+                    arguments,
+                )
+            }
+            Node::CommittedPatch(id) => match self.committed.iter().find(|row| row.id == *id) {
+                Some(row) => patch_field(
+                    &row.id,
+                    &row.environment_id,
+                    &row.patch,
+                    row.message.as_deref(),
+                    false,
+                    field,
+                    arguments,
+                ),
+                None => Ok(Resolved::Null),
+            },
             Node::Variable {
                 environment,
                 service,
@@ -429,6 +479,46 @@ impl Model {
                     .find(|deployment| deployment.id == id)
                     .map(|deployment| Resolved::Object(Node::Deployment(deployment.id.clone())))
                     .ok_or_else(|| FieldError::not_found("Deployment"))
+            }
+            "deploymentSnapshot" => {
+                let id = argument("deploymentId");
+                Ok(self
+                    .deployments
+                    .iter()
+                    .find(|deployment| deployment.id == id)
+                    .map_or(Resolved::Null, |deployment| {
+                        Resolved::Object(Node::Snapshot(deployment.id.clone()))
+                    }))
+            }
+            "environmentStagedChanges" => {
+                let environment = argument("environmentId");
+                if !self.environments.iter().any(|row| row.id == environment) {
+                    return Err(FieldError::not_found("Environment"));
+                }
+                object(Node::StagedPatch(environment.to_owned()))
+            }
+            "environmentPatch" => {
+                let id = argument("id");
+                if let Some(environment) = id.strip_prefix("staged-")
+                    && self.staged.contains_key(environment)
+                {
+                    return object(Node::StagedPatch(environment.to_owned()));
+                }
+                self.committed
+                    .iter()
+                    .find(|row| row.id == id)
+                    .map(|row| Resolved::Object(Node::CommittedPatch(row.id.clone())))
+                    .ok_or_else(|| FieldError::not_found("EnvironmentPatch"))
+            }
+            "environmentPatches" => {
+                let environment = argument("environmentId");
+                connection(
+                    self.committed
+                        .iter()
+                        .filter(|row| row.environment_id == environment)
+                        .map(|row| Node::CommittedPatch(row.id.clone()))
+                        .collect(),
+                )
             }
             "deployments" => {
                 let input = arguments.get("input").and_then(Value::as_object);
@@ -1162,6 +1252,41 @@ impl Model {
                     .retain(|(environment, _), _| *environment != id);
                 value(true)
             }
+            "environmentStageChanges" => {
+                let environment = argument("environmentId");
+                if !self.environments.iter().any(|row| row.id == environment) {
+                    return Err(FieldError::not_found("Environment"));
+                }
+                let input = parse_config(arguments.get("input"))?;
+                let merge = arguments.get("merge") == Some(&Value::Bool(true));
+                let staged = self.staged.entry(environment.clone()).or_insert(json!({}));
+                if merge {
+                    merge_patch(staged, &input);
+                } else {
+                    *staged = input;
+                }
+                object(Node::StagedPatch(environment))
+            }
+            "environmentPatchCommit" | "environmentPatchCommitStaged" => {
+                let environment = argument("environmentId");
+                if !self.environments.iter().any(|row| row.id == environment) {
+                    return Err(FieldError::not_found("Environment"));
+                }
+                let patch = if field == "environmentPatchCommit" {
+                    parse_config(arguments.get("patch"))?
+                } else {
+                    self.staged.remove(&environment).unwrap_or(json!({}))
+                };
+                self.apply_patch(&environment, &patch);
+                let id = self.fresh_id("patch");
+                self.committed.push(PatchRow {
+                    id: id.clone(),
+                    environment_id: environment,
+                    patch,
+                    message: string_argument(arguments, "commitMessage").map(str::to_owned),
+                });
+                value(id)
+            }
             "projectScheduleDelete" => {
                 let id = argument("id");
                 let project = self
@@ -1229,8 +1354,213 @@ impl Model {
         }
     }
 
+    fn snapshot_field(&self, id: &str, field: &str) -> Result<Resolved<Node>, FieldError> {
+        let Some(deployment) = self
+            .deployments
+            .iter()
+            .find(|deployment| deployment.id == id)
+        else {
+            return Ok(Resolved::Null);
+        };
+        match field {
+            "id" => value(format!("snap-{id}")),
+            // The variables the deployment runs with, in clear.
+            "variables" => value(json!(
+                self.merged_variables(&deployment.environment_id, Some(&deployment.service_id))
+            )),
+            "createdAt" | "updatedAt" => value(CREATED_AT),
+            _ => generic(),
+        }
+    }
+
+    /// Applies an `EnvironmentConfig` patch to `environment`: variables set (`{"value": …}`)
+    /// or deleted (`null`), services and volumes removed from the environment (`null` or
+    /// `isDeleted: true`) with what belongs to them there.
+    fn apply_patch(&mut self, environment: &str, patch: &Value) {
+        let set_variables = |variables: &mut BTreeMap<String, String>, changes: &Value| {
+            for (name, change) in changes.as_object().into_iter().flatten() {
+                match change.get("value") {
+                    _ if change.is_null() => {
+                        variables.remove(name);
+                    }
+                    Some(Value::String(text)) => {
+                        variables.insert(name.clone(), text.clone());
+                    }
+                    Some(other) if !other.is_null() => {
+                        variables.insert(name.clone(), other.to_string());
+                    }
+                    _ => {}
+                }
+            }
+        };
+        if let Some(changes) = patch.get("sharedVariables") {
+            let shared = self
+                .variables
+                .entry((environment.to_owned(), None))
+                .or_default();
+            set_variables(shared, changes);
+        }
+        for (service, change) in patch
+            .get("services")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if change.is_null() || change.get("isDeleted") == Some(&Value::Bool(true)) {
+                self.service_instances.retain(|instance| {
+                    !(instance.service_id == *service && instance.environment_id == environment)
+                });
+                self.deployments.retain(|deployment| {
+                    !(deployment.service_id == *service && deployment.environment_id == environment)
+                });
+                self.domains.retain(|domain| {
+                    !(domain.service_id == *service && domain.environment_id == environment)
+                });
+                self.tcp_proxies.retain(|proxy| {
+                    !(proxy.service_id == *service && proxy.environment_id == environment)
+                });
+                self.variables
+                    .remove(&(environment.to_owned(), Some(service.clone())));
+                continue;
+            }
+            if let Some(changes) = change.get("variables") {
+                let variables = self
+                    .variables
+                    .entry((environment.to_owned(), Some(service.clone())))
+                    .or_default();
+                set_variables(variables, changes);
+            }
+        }
+        for (volume, change) in patch
+            .get("volumes")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if change.is_null() || change.get("isDeleted") == Some(&Value::Bool(true)) {
+                let instances: Vec<String> = self
+                    .volume_instances
+                    .iter()
+                    .filter(|instance| {
+                        instance.volume_id == *volume && instance.environment_id == environment
+                    })
+                    .map(|instance| instance.id.clone())
+                    .collect();
+                self.volume_instances
+                    .retain(|instance| !instances.contains(&instance.id));
+                self.backups
+                    .retain(|backup| !instances.contains(&backup.volume_instance_id));
+            }
+        }
+    }
+
     pub(crate) fn fresh_id(&mut self, prefix: &str) -> String {
         self.next_id += 1;
         format!("{prefix}-sim-{}", self.next_id)
+    }
+}
+
+/// An `EnvironmentConfig` argument: a JSON object, or a string holding one.
+fn parse_config(value: Option<&Value>) -> Result<Value, FieldError> {
+    let parsed = match value {
+        Some(Value::String(text)) => serde_json::from_str(text).ok(),
+        Some(other) => Some(other.clone()),
+        None => Some(json!({})),
+    };
+    parsed.filter(Value::is_object).ok_or_else(|| FieldError {
+        message: "Invalid environment config".into(),
+        code: "BAD_USER_INPUT",
+    })
+}
+
+/// Merges `changes` into `patch`, objects key by key.
+fn merge_patch(patch: &mut Value, changes: &Value) {
+    match (patch, changes) {
+        (Value::Object(patch), Value::Object(changes)) => {
+            for (key, change) in changes {
+                match patch.get_mut(key) {
+                    Some(existing) if existing.is_object() && change.is_object() => {
+                        merge_patch(existing, change);
+                    }
+                    _ => {
+                        patch.insert(key.clone(), change.clone());
+                    }
+                }
+            }
+        }
+        (patch, changes) => *patch = changes.clone(),
+    }
+}
+
+/// `patch` with every variable's value removed (what a patch shows without decryption).
+fn masked(patch: &Value) -> Value {
+    let mask = |variables: &Value| -> Value {
+        match variables {
+            Value::Object(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(name, entry)| {
+                        let entry = match entry {
+                            Value::Object(fields) => Value::Object(
+                                fields
+                                    .iter()
+                                    .filter(|(key, _)| *key != "value")
+                                    .map(|(key, inner)| (key.clone(), inner.clone()))
+                                    .collect(),
+                            ),
+                            other => other.clone(),
+                        };
+                        (name.clone(), entry)
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    };
+    let mut patch = patch.clone();
+    if let Some(shared) = patch.get_mut("sharedVariables") {
+        *shared = mask(shared);
+    }
+    if let Some(Value::Object(services)) = patch.get_mut("services") {
+        for service in services.values_mut() {
+            if let Some(variables) = service.get_mut("variables") {
+                *variables = mask(variables);
+            }
+        }
+    }
+    patch
+}
+
+/// A field of an `EnvironmentPatch`.
+fn patch_field(
+    id: &str,
+    environment: &str,
+    patch: &Value,
+    message: Option<&str>,
+    staged: bool,
+    field: &str,
+    arguments: &Map<String, Value>,
+) -> Result<Resolved<Node>, FieldError> {
+    match field {
+        "id" => value(id),
+        "environmentId" => value(environment),
+        "environment" => object(Node::Environment(environment.to_owned())),
+        "status" => value(if staged { "STAGED" } else { "COMMITTED" }),
+        "message" => value(message),
+        "patch" => {
+            if arguments.get("decryptVariables") == Some(&Value::Bool(true)) {
+                value(patch.clone())
+            } else {
+                value(masked(patch))
+            }
+        }
+        "createdAt" | "updatedAt" => value(CREATED_AT),
+        "appliedAt" => value(if staged {
+            Value::Null
+        } else {
+            json!(CREATED_AT)
+        }),
+        "lastAppliedError" | "appliedBy" => Ok(Resolved::Null),
+        _ => generic(),
     }
 }

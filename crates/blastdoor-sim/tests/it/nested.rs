@@ -682,3 +682,106 @@ async fn hostile_documents_are_answered_without_blowing_up() {
     assert_eq!(reply.body["data"], Value::Null);
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
+
+#[tokio::test]
+async fn a_deployment_snapshot_carries_the_deployments_variables() {
+    let sim = start(SimState::incident_scenario()).await;
+    let reply = ask(
+        &sim,
+        json!({"query": "{ deploymentSnapshot(deploymentId: \"dep-svc-api-env-production\") { id variables } gone: deploymentSnapshot(deploymentId: \"dep-none\") { id } }"}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.body["data"]["deploymentSnapshot"]["variables"]["STRIPE_API_KEY"],
+        secrets::PRODUCTION_STRIPE_API_KEY
+    );
+    assert_eq!(reply.body["data"]["gone"], Value::Null);
+}
+
+#[tokio::test]
+async fn staged_patches_hold_secrets_and_hidden_deletes_until_committed() {
+    let sim = start(SimState::incident_scenario()).await;
+    let stage = "mutation($env: String!, $input: EnvironmentConfig!, $merge: Boolean) {
+        environmentStageChanges(environmentId: $env, input: $input, merge: $merge) { id status }
+    }";
+    let staged = ask(
+        &sim,
+        json!({"query": stage, "variables": {"env": ids::PRODUCTION, "input": {
+            "services": {"svc-api": {"variables": {"STRIPE_API_KEY": {"value": "sk_live_rotated"}}}},
+        }}}),
+    )
+    .await;
+    assert_eq!(
+        staged.body,
+        json!({"data": {"environmentStageChanges": {"id": "staged-env-production", "status": "STAGED"}}})
+    );
+    // A second staging merges a hidden delete of production's volume into the patch.
+    ask(
+        &sim,
+        json!({"query": stage, "variables": {"env": ids::PRODUCTION, "merge": true, "input": {
+            "volumes": {"vol-pg-data": {"isDeleted": true}},
+        }}}),
+    )
+    .await;
+    let read = "query($d: Boolean) { environmentStagedChanges(environmentId: \"env-production\") { status patch(decryptVariables: $d) } }";
+    let masked = ask(&sim, json!({"query": read})).await;
+    assert_eq!(
+        masked.body["data"]["environmentStagedChanges"]["patch"],
+        json!({"services": {"svc-api": {"variables": {"STRIPE_API_KEY": {}}}}, "volumes": {"vol-pg-data": {"isDeleted": true}}})
+    );
+    let clear = ask(&sim, json!({"query": read, "variables": {"d": true}})).await;
+    assert_eq!(
+        clear.body["data"]["environmentStagedChanges"]["patch"]["services"]["svc-api"]["variables"]
+            ["STRIPE_API_KEY"]["value"],
+        "sk_live_rotated"
+    );
+    assert_eq!(sim.state.backup_count(ids::PG_DATA), 2);
+    let committed = ask(
+        &sim,
+        json!({"query": "mutation { environmentPatchCommitStaged(environmentId: \"env-production\", commitMessage: \"tidy\") }"}),
+    )
+    .await;
+    let patch_id = committed.body["data"]["environmentPatchCommitStaged"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Production's volume instance and its backup are gone; staging's remain.
+    assert_eq!(sim.state.backup_count(ids::PG_DATA), 1);
+    assert!(sim.state.has_volume(ids::PG_DATA));
+    assert_eq!(
+        sim.state
+            .variable(ids::PRODUCTION, Some(ids::API), "STRIPE_API_KEY")
+            .as_deref(),
+        Some("sk_live_rotated")
+    );
+    let history = ask(
+        &sim,
+        json!({"query": format!("{{ environmentPatch(id: \"{patch_id}\") {{ status message }} environmentStagedChanges(environmentId: \"env-production\") {{ patch }} }}")}),
+    )
+    .await;
+    assert_eq!(
+        history.body["data"],
+        json!({"environmentPatch": {"status": "COMMITTED", "message": "tidy"}, "environmentStagedChanges": {"patch": {}}})
+    );
+    // A direct commit deletes a shared variable.
+    ask(
+        &sim,
+        json!({"query": "mutation($p: EnvironmentConfig) { environmentPatchCommit(environmentId: \"env-staging\", patch: $p) }",
+               "variables": {"p": {"sharedVariables": {"SESSION_SECRET": null}}}}),
+    )
+    .await;
+    assert_eq!(
+        sim.state.variable(ids::STAGING, None, "SESSION_SECRET"),
+        None
+    );
+    assert_eq!(
+        sim.state.executed_mutations(),
+        [
+            "environmentStageChanges",
+            "environmentStageChanges",
+            "environmentPatchCommitStaged",
+            "environmentPatchCommit"
+        ]
+    );
+}
