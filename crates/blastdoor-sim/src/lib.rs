@@ -15,8 +15,10 @@
 //! server answers), and executed as a GraphQL executor does: aliases, fragments, inline
 //! fragments with type conditions, `@skip`/`@include`, variables and defaults, non-null
 //! propagation. The modelled objects resolve their nested fields for real (see `model`),
-//! including the environment's variable values under `Environment.config(decryptVariables:
-//! true)`; every other field gets a type-correct placeholder.
+//! including the variable values ([`secrets`] in the incident scenario) under
+//! `Environment.config(decryptVariables: true)`, `EnvironmentPatch.patch(decryptVariables:
+//! true)`, `DeploymentSnapshot.variables` and the root `variables` queries; every other field
+//! gets a type-correct placeholder.
 //!
 //! This crate must not be used as a Railway in production, must not log or record a
 //! credential, and must not share code with `blastdoor-http` (it is the peer that classifier

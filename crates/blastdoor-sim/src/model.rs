@@ -8,26 +8,31 @@
 //! `services`, `volumes`, `deployments`, `workspace`), `environment`/`environments`
 //! (`config(decryptVariables:)`, `variables`, `serviceInstances`, `volumeInstances`,
 //! `deployments`), `service`, `serviceInstance` (`latestDeployment`, `activeDeployments`,
-//! `domains`, `service`), `deployment`/`deployments`, `domains`, `customDomain`, `tcpProxies`,
-//! `volumeInstance` (`volume`, `environment`, `service`), `volumeInstanceBackupList`,
-//! `variables`, `variablesForServiceDeployment`, `deploymentSnapshot` (`variables`, in
-//! clear), `environmentStagedChanges`/`environmentPatch`/`environmentPatches`
-//! (`patch(decryptVariables:)`); Relay connections (`edges`, `node`,
-//! `cursor`, `pageInfo`) over all of them; `domainStatus` (`domain`, the `Domain` interface). Modelled mutations: `volumeDelete` (the volume,
-//! its instances and their backups, in every environment), `volumeInstanceBackupCreate`,
-//! `serviceDelete` (the whole service, whatever `environmentId` says), `environmentDelete`
-//! (with the instances, backups and variables in it), `projectScheduleDelete`,
-//! `variableUpsert`, `variableCollectionUpsert`, `variableDelete`, `environmentStageChanges`
-//! (`merge` or replace), `environmentPatchCommit` and `environmentPatchCommitStaged` (a patch
-//! sets or deletes variables, and removes a service or volume from the environment where it
-//! maps it to `null` or sets `isDeleted: true`). Any other field is
-//! generic: a mutation returning `Boolean!` answers `true`, one returning `String!`/`ID!` a
-//! fresh id; everything else completes to a type-correct placeholder.
+//! `domains`, `service`), `deployment`/`deployments`, `deploymentSnapshot` (`variables`, in
+//! clear), `domains`, `customDomain`, `domainStatus` (`domain`, of the `Domain` interface),
+//! `tcpProxies`, `volumeInstance` (`volume`, `environment`, `service`),
+//! `volumeInstanceBackupList`, `variables`, `variablesForServiceDeployment`,
+//! `environmentStagedChanges`/`environmentPatch`/`environmentPatches`
+//! (`patch(decryptVariables:)`); Relay connections (`edges`, `node`, `cursor`, `pageInfo`)
+//! over all of them. Railway's `Variable` type has no value: `Environment.variables` lists
+//! names only.
+//!
+//! Modelled mutations: `volumeDelete` (the volume, its instances and their backups, in every
+//! environment), `volumeInstanceBackupCreate`, `serviceDelete` (the whole service, whatever
+//! `environmentId` says), `environmentDelete` (with the instances, backups and variables in
+//! it), `projectScheduleDelete`, `variableUpsert`, `variableCollectionUpsert`,
+//! `variableDelete`, `environmentStageChanges` (`merge` or replace), `environmentPatchCommit`
+//! and `environmentPatchCommitStaged` (a patch sets or deletes variables, and removes a
+//! service or volume from the environment where it maps it to `null` or sets `isDeleted:
+//! true`). Any other field is generic: a mutation returning `Boolean!` answers `true`, one
+//! returning `String!`/`ID!` a fresh id; everything else completes to a type-correct
+//! placeholder.
 //!
 //! `Environment.config` is shaped roughly like Railway's `EnvironmentConfig`:
 //! `{"services": {"<serviceId>": {"variables": {"NAME": {"value": "…"}}, "volumeMounts":
 //! {…}}}, "sharedVariables": {"NAME": {"value": "…"}}, "volumes": {…}}`; the values are there
-//! only with `decryptVariables: true` (without, each variable is `{}`).
+//! only with `decryptVariables: true` (without, each variable is `{}`); the same holds for a
+//! patch's `patch`.
 
 use std::collections::BTreeMap;
 
