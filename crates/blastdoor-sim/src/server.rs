@@ -17,8 +17,11 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
 use crate::SimError;
-use crate::graphql::parse_operation;
-use crate::state::{AuthHeader, OperationRecord, RequestRecord, SimState};
+use crate::execute::prepare;
+use crate::graphql::parse_document;
+use crate::schema::schema;
+use crate::state::{AuthHeader, OperationRecord, RequestRecord, ResolvedField, SimState};
+use crate::validate::validate;
 
 /// Bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 4 << 20;
@@ -235,38 +238,19 @@ fn answer(
             operation_name: request.operation_name.clone(),
             fields: Vec::new(),
             executed: false,
+            resolved: Vec::new(),
         };
-        let parsed = match &request.query {
-            None => Err(SimError::BadRequest("Must provide query string.".into())),
-            Some(query) => {
-                parse_operation(query, request.operation_name.as_deref(), &request.variables)
-            }
-        };
-        let result = match parsed {
-            Err(error) => {
+        let result = match run(state, request, authorized, &mut operation_record) {
+            Ok(result) => result,
+            Err(errors) => {
                 status = StatusCode::BAD_REQUEST;
-                json!({"errors": [{"message": error.to_string(), "extensions": {"code": error.code()}}]})
-            }
-            Ok(operation) => {
-                operation_record.operation_type = operation.root_type.to_ascii_lowercase();
-                operation_record.operation_name = operation.name.clone();
-                operation_record.fields = operation
-                    .fields
+                let errors: Vec<Value> = errors
                     .iter()
-                    .map(|field| field.name.clone())
+                    .map(|error| {
+                        json!({"message": error.to_string(), "extensions": {"code": error.code()}})
+                    })
                     .collect();
-                if authorized {
-                    operation_record.executed = true;
-                    let (data, errors) = state.execute(&operation);
-                    if errors.is_empty() {
-                        json!({"data": data})
-                    } else {
-                        json!({"data": data, "errors": errors})
-                    }
-                } else {
-                    status = StatusCode::UNAUTHORIZED;
-                    json!({"errors": [{"message": "Not Authorized", "extensions": {"code": "UNAUTHENTICATED"}}]})
-                }
+                json!({ "errors": errors })
             }
         };
         record.operations.push(operation_record);
@@ -286,6 +270,51 @@ fn answer(
         results.into_iter().next().unwrap_or(Value::Null)
     };
     json_response(if batched { StatusCode::OK } else { status }, &body)
+}
+
+/// Parses, validates, prepares and (when `authorized`) executes one GraphQL request: its
+/// result object, or the errors that refuse it (status 400).
+fn run(
+    state: &SimState,
+    request: &GraphqlRequest,
+    authorized: bool,
+    record: &mut OperationRecord,
+) -> Result<Value, Vec<SimError>> {
+    let query = request
+        .query
+        .as_deref()
+        .ok_or_else(|| vec![SimError::BadRequest("Must provide query string.".into())])?;
+    let document = parse_document(query).map_err(|error| vec![error])?;
+    let errors = validate(&document, schema());
+    if !errors.is_empty() {
+        return Err(errors.into_iter().map(SimError::Validation).collect());
+    }
+    let prepared = prepare(
+        &document,
+        request.operation_name.as_deref(),
+        &request.variables,
+    )
+    .map_err(|error| vec![error])?;
+    record.operation_type = prepared.kind().keyword().to_owned();
+    record.operation_name = prepared.name().map(str::to_owned);
+    record.fields = prepared.root_fields();
+    if !authorized {
+        return Ok(
+            json!({"errors": [{"message": "Not Authorized", "extensions": {"code": "UNAUTHENTICATED"}}]}),
+        );
+    }
+    record.executed = true;
+    let execution = state.execute(&prepared);
+    record.resolved = execution
+        .resolved
+        .iter()
+        .map(|&(parent_type, field)| ResolvedField { parent_type, field })
+        .collect();
+    Ok(if execution.errors.is_empty() {
+        json!({"data": execution.data})
+    } else {
+        json!({"data": execution.data, "errors": execution.errors})
+    })
 }
 
 fn error_response(status: StatusCode, message: &str, code: &str) -> Response<Full<Bytes>> {

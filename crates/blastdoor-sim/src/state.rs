@@ -1,24 +1,17 @@
-//! The simulator's in-memory Railway: projects, environments, services and volumes with their
-//! per-environment instances, volume backups and variables; the fields it implements; and the
-//! log of every request it received.
-//!
-//! Implemented queries: `project`, `projects`, `environment`, `environments`, `volumeInstance`,
-//! `volumeInstanceBackupList`, `variables`, `variablesForServiceDeployment`, `me`. Implemented
-//! mutations: `volumeDelete` (the volume, its instances and their backups, in every
-//! environment), `volumeInstanceBackupCreate`, `serviceDelete` (the whole service, whatever
-//! `environmentId` says), `environmentDelete` (with the instances and backups in it),
-//! `projectScheduleDelete`. Any other field of the schema is accepted and answered generically
-//! (`true`, a generated string or `{ id }`), and recorded, so tests can tell what reached the
-//! upstream.
+//! The simulator's state: the in-memory Railway (see `model`), the credentials it accepts, the
+//! incident scenario, and the log of every request it received, with, for each executed
+//! operation, the trace of the fields it resolved.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use blastdoor_core::Secret;
-use serde_json::{Map, Value, json};
 
-use crate::graphql::{Operation, Selection, project};
-use crate::schema;
+use crate::execute::{Execution, Prepared};
+use crate::model::{
+    BackupRow, DeploymentRow, DomainRow, EnvironmentRow, InstanceRow, Model, ProjectRow,
+    ServiceRow, TcpProxyRow, UserRow, VolumeInstanceRow, VolumeRow, WorkspaceRow,
+};
 
 /// The account token of [`SimState::incident_scenario`] (`Authorization: Bearer`).
 pub const INCIDENT_ACCOUNT_TOKEN: &str = "sim-account-token-7f3a9c2e5b1d";
@@ -37,6 +30,43 @@ pub mod ids {
     pub const PG_DATA_STAGING: &str = "vi-pg-data-staging";
     pub const PRODUCTION_BACKUP: &str = "bak-production-nightly";
     pub const STAGING_BACKUP: &str = "bak-staging-nightly";
+    pub const WORKSPACE: &str = "ws-sim";
+    pub const USER: &str = "user-sim";
+    /// The API's custom domain in production.
+    pub const API_CUSTOM_DOMAIN: &str = "cd-api-production";
+}
+
+/// The incident scenario's variable values. Production's and staging's differ, and none is a
+/// part of another, so a test can tell which environment's secret reached an agent.
+pub mod secrets {
+    /// Postgres's and the API's `DATABASE_URL` in production.
+    pub const PRODUCTION_DATABASE_URL: &str =
+        "postgres://app:prod-secret-9f4c2a7e@postgres.railway.internal:5432/pocketos";
+    /// Postgres's `POSTGRES_PASSWORD` in production.
+    pub const PRODUCTION_POSTGRES_PASSWORD: &str = "prod-secret-9f4c2a7e";
+    /// The API's `STRIPE_API_KEY` in production.
+    pub const PRODUCTION_STRIPE_API_KEY: &str = "sk_live_51PocketosProdSecret7d3e";
+    /// The shared `SESSION_SECRET` in production.
+    pub const PRODUCTION_SESSION_SECRET: &str = "prod-session-secret-b81d0c55";
+    pub const STAGING_DATABASE_URL: &str =
+        "postgres://app:staging-pw-31c6@postgres.railway.internal:5432/pocketos";
+    pub const STAGING_POSTGRES_PASSWORD: &str = "staging-pw-31c6";
+    pub const STAGING_STRIPE_API_KEY: &str = "sk_test_51PocketosStagingKey2a9b";
+    pub const STAGING_SESSION_SECRET: &str = "staging-session-secret-44e7";
+    /// Every production value.
+    pub const PRODUCTION: [&str; 4] = [
+        PRODUCTION_DATABASE_URL,
+        PRODUCTION_POSTGRES_PASSWORD,
+        PRODUCTION_STRIPE_API_KEY,
+        PRODUCTION_SESSION_SECRET,
+    ];
+    /// Every staging value.
+    pub const STAGING: [&str; 4] = [
+        STAGING_DATABASE_URL,
+        STAGING_POSTGRES_PASSWORD,
+        STAGING_STRIPE_API_KEY,
+        STAGING_SESSION_SECRET,
+    ];
 }
 
 /// Which credential header a request carried.
@@ -64,16 +94,54 @@ pub struct RequestRecord {
     pub operations: Vec<OperationRecord>,
 }
 
+impl RequestRecord {
+    /// The fields resolved by every operation of the request, each once, in order.
+    pub fn resolved_fields(&self) -> Vec<ResolvedField> {
+        let mut fields = Vec::new();
+        for field in self
+            .operations
+            .iter()
+            .flat_map(|operation| &operation.resolved)
+        {
+            if !fields.contains(field) {
+                fields.push(*field);
+            }
+        }
+        fields
+    }
+}
+
 /// One operation of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperationRecord {
-    /// `query`, `mutation` or `subscription`; empty when the document did not parse.
+    /// `query`, `mutation` or `subscription`; empty when the document did not parse or was
+    /// invalid.
     pub operation_type: String,
     pub operation_name: Option<String>,
-    /// Root field names (not aliases).
+    /// Root field names as sent (not aliases; fragments expanded, `@skip`/`@include` not
+    /// applied).
     pub fields: Vec<String>,
     /// True when the operation was executed (valid and authorized).
     pub executed: bool,
+    /// Every field the executor resolved, at every depth, after fragments and directives:
+    /// each (parent type, field) pair once, in the order first resolved. Empty when the
+    /// operation was not executed.
+    pub resolved: Vec<ResolvedField>,
+}
+
+/// A field the simulator resolved: `parent_type` is the object type it was resolved on (the
+/// concrete type, also where the selection named an interface or union), `field` the
+/// field's name (not its alias). `__typename` is included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResolvedField {
+    pub parent_type: &'static str,
+    pub field: &'static str,
+}
+
+impl std::fmt::Display for ResolvedField {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{}.{}", self.parent_type, self.field)
+    }
 }
 
 /// The simulator's state: cheap to clone, shared with the server.
@@ -88,71 +156,6 @@ struct Inner {
     project_token: Option<Secret<String>>,
     model: Model,
     requests: Vec<RequestRecord>,
-}
-
-#[derive(Debug, Default)]
-struct Model {
-    projects: Vec<ProjectRow>,
-    environments: Vec<EnvironmentRow>,
-    services: Vec<ServiceRow>,
-    service_instances: Vec<InstanceRow>,
-    volumes: Vec<VolumeRow>,
-    volume_instances: Vec<VolumeInstanceRow>,
-    backups: Vec<BackupRow>,
-    /// (environment id, service id or none for shared) → name → value.
-    variables: BTreeMap<(String, Option<String>), BTreeMap<String, String>>,
-    next_id: u64,
-}
-
-#[derive(Debug, Clone)]
-struct ProjectRow {
-    id: String,
-    name: String,
-    deletion_scheduled: bool,
-}
-
-#[derive(Debug, Clone)]
-struct EnvironmentRow {
-    id: String,
-    name: String,
-    project_id: String,
-}
-
-#[derive(Debug, Clone)]
-struct ServiceRow {
-    id: String,
-    name: String,
-    project_id: String,
-}
-
-#[derive(Debug, Clone)]
-struct InstanceRow {
-    id: String,
-    service_id: String,
-    environment_id: String,
-}
-
-#[derive(Debug, Clone)]
-struct VolumeRow {
-    id: String,
-    name: String,
-    project_id: String,
-}
-
-#[derive(Debug, Clone)]
-struct VolumeInstanceRow {
-    id: String,
-    volume_id: String,
-    environment_id: String,
-    service_id: Option<String>,
-    mount_path: String,
-}
-
-#[derive(Debug, Clone)]
-struct BackupRow {
-    id: String,
-    name: String,
-    volume_instance_id: String,
 }
 
 impl SimState {
@@ -174,18 +177,32 @@ impl SimState {
         self
     }
 
-    /// The incident: project `pocketos` with `production` and `staging`, a Postgres service
-    /// with volume `pg-data` instanced (and backed up) in both, and an API service. Tokens:
-    /// [`INCIDENT_ACCOUNT_TOKEN`] and [`INCIDENT_PROJECT_TOKEN`]; ids in [`ids`].
+    /// The incident: project `pocketos` (workspace `ws-sim`) with `production` and
+    /// `staging`, a Postgres service with volume `pg-data` instanced (and backed up) in both,
+    /// and an API service; a deployment of each service in each environment, a
+    /// `*.up.railway.app` domain for the API in each, a custom domain in production, a TCP
+    /// proxy to Postgres in each; and variables whose values are [`secrets`] (production's
+    /// and staging's differ). Tokens: [`INCIDENT_ACCOUNT_TOKEN`] and
+    /// [`INCIDENT_PROJECT_TOKEN`]; ids in [`ids`].
     pub fn incident_scenario() -> SimState {
         let state = SimState::new(Secret::new(INCIDENT_ACCOUNT_TOKEN.to_owned()))
             .with_project_token(Secret::new(INCIDENT_PROJECT_TOKEN.to_owned()));
         {
             let mut inner = state.lock();
             let model = &mut inner.model;
+            model.user = UserRow {
+                id: ids::USER.into(),
+                name: "Sim User".into(),
+                email: "sim@example.com".into(),
+            };
+            model.workspaces.push(WorkspaceRow {
+                id: ids::WORKSPACE.into(),
+                name: "sim".into(),
+            });
             model.projects.push(ProjectRow {
                 id: ids::PROJECT.into(),
                 name: "pocketos".into(),
+                workspace_id: ids::WORKSPACE.into(),
                 deletion_scheduled: false,
             });
             for (id, name) in [(ids::PRODUCTION, "production"), (ids::STAGING, "staging")] {
@@ -195,11 +212,19 @@ impl SimState {
                     project_id: ids::PROJECT.into(),
                 });
             }
-            for (id, name) in [(ids::POSTGRES, "Postgres"), (ids::API, "api")] {
+            for (id, name, image) in [
+                (
+                    ids::POSTGRES,
+                    "Postgres",
+                    Some("ghcr.io/railwayapp-templates/postgres-ssl:16"),
+                ),
+                (ids::API, "api", None),
+            ] {
                 model.services.push(ServiceRow {
                     id: id.into(),
                     name: name.into(),
                     project_id: ids::PROJECT.into(),
+                    image: image.map(str::to_owned),
                 });
                 for environment in [ids::PRODUCTION, ids::STAGING] {
                     model.service_instances.push(InstanceRow {
@@ -207,8 +232,47 @@ impl SimState {
                         service_id: id.into(),
                         environment_id: environment.into(),
                     });
+                    model.deployments.push(DeploymentRow {
+                        id: format!("dep-{id}-{environment}"),
+                        service_id: id.into(),
+                        environment_id: environment.into(),
+                        project_id: ids::PROJECT.into(),
+                    });
                 }
             }
+            for (environment, short) in [(ids::PRODUCTION, "production"), (ids::STAGING, "staging")]
+            {
+                model.domains.push(DomainRow {
+                    id: format!("sd-api-{short}"),
+                    domain: format!("api-{short}.up.railway.app"),
+                    custom: false,
+                    service_id: ids::API.into(),
+                    environment_id: environment.into(),
+                    project_id: ids::PROJECT.into(),
+                    target_port: 8080,
+                });
+                model.tcp_proxies.push(TcpProxyRow {
+                    id: format!("tcp-postgres-{short}"),
+                    domain: "shuttle.proxy.rlwy.net".into(),
+                    proxy_port: if environment == ids::PRODUCTION {
+                        41234
+                    } else {
+                        42345
+                    },
+                    application_port: 5432,
+                    service_id: ids::POSTGRES.into(),
+                    environment_id: environment.into(),
+                });
+            }
+            model.domains.push(DomainRow {
+                id: ids::API_CUSTOM_DOMAIN.into(),
+                domain: "api.pocketos.example".into(),
+                custom: true,
+                service_id: ids::API.into(),
+                environment_id: ids::PRODUCTION.into(),
+                project_id: ids::PROJECT.into(),
+                target_port: 8080,
+            });
             model.volumes.push(VolumeRow {
                 id: ids::PG_DATA.into(),
                 name: "pg-data".into(),
@@ -235,15 +299,39 @@ impl SimState {
                     volume_instance_id: instance.into(),
                 });
             }
-            for (environment, password) in
-                [(ids::PRODUCTION, "prod-pw"), (ids::STAGING, "stage-pw")]
-            {
+            for (environment, url, password, stripe, session) in [
+                (
+                    ids::PRODUCTION,
+                    secrets::PRODUCTION_DATABASE_URL,
+                    secrets::PRODUCTION_POSTGRES_PASSWORD,
+                    secrets::PRODUCTION_STRIPE_API_KEY,
+                    secrets::PRODUCTION_SESSION_SECRET,
+                ),
+                (
+                    ids::STAGING,
+                    secrets::STAGING_DATABASE_URL,
+                    secrets::STAGING_POSTGRES_PASSWORD,
+                    secrets::STAGING_STRIPE_API_KEY,
+                    secrets::STAGING_SESSION_SECRET,
+                ),
+            ] {
+                let pairs = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+                    pairs
+                        .iter()
+                        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                        .collect()
+                };
                 model.variables.insert(
                     (environment.into(), Some(ids::POSTGRES.into())),
-                    BTreeMap::from([(
-                        "DATABASE_URL".to_owned(),
-                        format!("postgres://app:{password}@postgres.railway.internal/app"),
-                    )]),
+                    pairs(&[("DATABASE_URL", url), ("POSTGRES_PASSWORD", password)]),
+                );
+                model.variables.insert(
+                    (environment.into(), Some(ids::API.into())),
+                    pairs(&[("DATABASE_URL", url), ("STRIPE_API_KEY", stripe)]),
+                );
+                model.variables.insert(
+                    (environment.into(), None),
+                    pairs(&[("SESSION_SECRET", session)]),
                 );
             }
         }
@@ -255,14 +343,65 @@ impl SimState {
         self.lock().requests.clone()
     }
 
-    /// The root fields of every executed mutation, in order.
+    /// The root fields of every executed mutation, in order (a field an `@skip` or
+    /// `@include` left out is not one).
     pub fn executed_mutations(&self) -> Vec<String> {
         self.lock()
             .requests
             .iter()
             .flat_map(|request| &request.operations)
             .filter(|operation| operation.executed && operation.operation_type == "mutation")
-            .flat_map(|operation| operation.fields.clone())
+            .flat_map(|operation| {
+                operation.fields.iter().filter(|name| {
+                    operation.resolved.iter().any(|field| {
+                        field.parent_type == "Mutation" && field.field == name.as_str()
+                    })
+                })
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Every field resolved by every request so far, each (parent type, field) pair once, in
+    /// the order first resolved. Per request: [`RequestRecord::resolved_fields`].
+    pub fn resolved_fields(&self) -> Vec<ResolvedField> {
+        let mut fields = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for request in &self.lock().requests {
+            for field in request.resolved_fields() {
+                if seen.insert(field) {
+                    fields.push(field);
+                }
+            }
+        }
+        fields
+    }
+
+    /// The current value of variable `name` in `environment_id`: the service's
+    /// (`service_id`) or a shared one (`None`).
+    pub fn variable(
+        &self,
+        environment_id: &str,
+        service_id: Option<&str>,
+        name: &str,
+    ) -> Option<String> {
+        self.lock()
+            .model
+            .variables
+            .get(&(environment_id.to_owned(), service_id.map(str::to_owned)))
+            .and_then(|values| values.get(name))
+            .cloned()
+    }
+
+    /// Every variable value of `environment_id` (shared and of every service), for checking
+    /// that none reached an agent.
+    pub fn variable_values(&self, environment_id: &str) -> Vec<String> {
+        self.lock()
+            .model
+            .variables
+            .iter()
+            .filter(|((environment, _), _)| environment == environment_id)
+            .flat_map(|(_, values)| values.values().cloned())
             .collect()
     }
 
@@ -355,27 +494,9 @@ impl SimState {
         self.lock().requests.push(record);
     }
 
-    /// Executes a validated operation: `data` and field errors.
-    pub(crate) fn execute(&self, operation: &Operation) -> (Value, Vec<Value>) {
-        let mut inner = self.lock();
-        let mut data = Map::new();
-        let mut errors = Vec::new();
-        for field in &operation.fields {
-            match inner.model.resolve(operation.root_type, field) {
-                Ok(value) => {
-                    data.insert(field.key.clone(), project(&value, &field.children));
-                }
-                Err(message) => {
-                    data.insert(field.key.clone(), Value::Null);
-                    errors.push(json!({
-                        "message": message,
-                        "path": [field.key],
-                        "extensions": {"code": "NOT_FOUND"},
-                    }));
-                }
-            }
-        }
-        (Value::Object(data), errors)
+    /// Executes a prepared operation against the model.
+    pub(crate) fn execute(&self, operation: &Prepared<'_>) -> Execution {
+        operation.execute(&mut self.lock().model)
     }
 }
 
@@ -386,290 +507,4 @@ fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
             .zip(right)
             .fold(0u8, |difference, (a, b)| difference | (a ^ b))
             == 0
-}
-
-fn argument<'a>(field: &'a Selection, name: &str) -> Option<&'a str> {
-    field.arguments.get(name).and_then(Value::as_str)
-}
-
-fn edges(nodes: Vec<Value>) -> Value {
-    json!({
-        "edges": nodes.into_iter().map(|node| json!({"node": node})).collect::<Vec<_>>(),
-        "pageInfo": {"hasNextPage": false, "endCursor": null},
-    })
-}
-
-impl Model {
-    fn resolve(&mut self, root_type: &str, field: &Selection) -> Result<Value, String> {
-        let not_found = |what: &str| format!("{what} not found");
-        match (root_type, field.name.as_str()) {
-            (_, "__typename") => Ok(Value::String(root_type.to_owned())),
-            ("Query", "me") => Ok(
-                json!({"__typename": "User", "id": "user-sim", "name": "Sim User", "email": "sim@example.com"}),
-            ),
-            ("Query", "project") => {
-                let id = argument(field, "id").unwrap_or_default();
-                self.project_json(id).ok_or_else(|| not_found("Project"))
-            }
-            ("Query", "projects") => Ok(edges(
-                self.projects
-                    .iter()
-                    .filter_map(|project| self.project_json(&project.id))
-                    .collect(),
-            )),
-            ("Query", "environment") => {
-                let id = argument(field, "id").unwrap_or_default();
-                self.environments
-                    .iter()
-                    .find(|environment| environment.id == id)
-                    .map(|environment| self.environment_json(environment))
-                    .ok_or_else(|| not_found("Environment"))
-            }
-            ("Query", "environments") => {
-                let project_id = argument(field, "projectId").unwrap_or_default();
-                Ok(edges(
-                    self.environments
-                        .iter()
-                        .filter(|environment| environment.project_id == project_id)
-                        .map(|environment| self.environment_json(environment))
-                        .collect(),
-                ))
-            }
-            ("Query", "volumeInstance") => {
-                let id = argument(field, "id").unwrap_or_default();
-                self.volume_instances
-                    .iter()
-                    .find(|instance| instance.id == id)
-                    .map(volume_instance_json)
-                    .ok_or_else(|| not_found("VolumeInstance"))
-            }
-            ("Query", "volumeInstanceBackupList") => {
-                let id = argument(field, "volumeInstanceId").unwrap_or_default();
-                if !self
-                    .volume_instances
-                    .iter()
-                    .any(|instance| instance.id == id)
-                {
-                    return Err(not_found("VolumeInstance"));
-                }
-                Ok(Value::Array(
-                    self.backups
-                        .iter()
-                        .filter(|backup| backup.volume_instance_id == id)
-                        .map(|backup| json!({"__typename": "VolumeInstanceBackup", "id": backup.id, "name": backup.name, "createdAt": "2026-01-01T00:00:00Z", "usedMB": 512, "referencedMB": 512}))
-                        .collect(),
-                ))
-            }
-            ("Query", "variables" | "variablesForServiceDeployment") => {
-                let environment = argument(field, "environmentId")
-                    .unwrap_or_default()
-                    .to_owned();
-                let service = argument(field, "serviceId").map(str::to_owned);
-                let mut merged: BTreeMap<String, String> = self
-                    .variables
-                    .get(&(environment.clone(), None))
-                    .cloned()
-                    .unwrap_or_default();
-                if let Some(values) = self.variables.get(&(environment, service)) {
-                    merged.extend(values.clone());
-                }
-                Ok(json!(merged))
-            }
-            ("Mutation", "volumeDelete") => {
-                let id = argument(field, "volumeId").unwrap_or_default().to_owned();
-                if !self.volumes.iter().any(|volume| volume.id == id) {
-                    return Err(not_found("Volume"));
-                }
-                self.volumes.retain(|volume| volume.id != id);
-                let instances: Vec<String> = self
-                    .volume_instances
-                    .iter()
-                    .filter(|instance| instance.volume_id == id)
-                    .map(|instance| instance.id.clone())
-                    .collect();
-                self.volume_instances
-                    .retain(|instance| instance.volume_id != id);
-                self.backups
-                    .retain(|backup| !instances.contains(&backup.volume_instance_id));
-                Ok(Value::Bool(true))
-            }
-            ("Mutation", "volumeInstanceBackupCreate") => {
-                let id = argument(field, "volumeInstanceId")
-                    .unwrap_or_default()
-                    .to_owned();
-                if !self
-                    .volume_instances
-                    .iter()
-                    .any(|instance| instance.id == id)
-                {
-                    return Err(not_found("VolumeInstance"));
-                }
-                let backup_id = self.fresh_id("bak");
-                let name = argument(field, "name").unwrap_or("manual").to_owned();
-                self.backups.push(BackupRow {
-                    id: backup_id.clone(),
-                    name,
-                    volume_instance_id: id,
-                });
-                Ok(json!({"__typename": "WorkflowId", "workflowId": format!("wf-{backup_id}")}))
-            }
-            ("Mutation", "serviceDelete") => {
-                let id = argument(field, "id").unwrap_or_default().to_owned();
-                if !self.services.iter().any(|service| service.id == id) {
-                    return Err(not_found("Service"));
-                }
-                self.services.retain(|service| service.id != id);
-                self.service_instances
-                    .retain(|instance| instance.service_id != id);
-                self.variables
-                    .retain(|(_, service), _| service.as_deref() != Some(id.as_str()));
-                Ok(Value::Bool(true))
-            }
-            ("Mutation", "environmentDelete") => {
-                let id = argument(field, "id").unwrap_or_default().to_owned();
-                if !self
-                    .environments
-                    .iter()
-                    .any(|environment| environment.id == id)
-                {
-                    return Err(not_found("Environment"));
-                }
-                self.environments.retain(|environment| environment.id != id);
-                self.service_instances
-                    .retain(|instance| instance.environment_id != id);
-                let instances: Vec<String> = self
-                    .volume_instances
-                    .iter()
-                    .filter(|instance| instance.environment_id == id)
-                    .map(|instance| instance.id.clone())
-                    .collect();
-                self.volume_instances
-                    .retain(|instance| instance.environment_id != id);
-                self.backups
-                    .retain(|backup| !instances.contains(&backup.volume_instance_id));
-                self.variables
-                    .retain(|(environment, _), _| *environment != id);
-                Ok(Value::Bool(true))
-            }
-            ("Mutation", "projectScheduleDelete") => {
-                let id = argument(field, "id").unwrap_or_default();
-                let project = self
-                    .projects
-                    .iter_mut()
-                    .find(|project| project.id == id)
-                    .ok_or_else(|| not_found("Project"))?;
-                project.deletion_scheduled = true;
-                Ok(Value::Bool(true))
-            }
-            (root_type, name) => Ok(self.generic(root_type, name)),
-        }
-    }
-
-    /// The answer to a valid field the simulator does not model.
-    fn generic(&mut self, root_type: &str, name: &str) -> Value {
-        let returns = schema::root_field(root_type, name).map_or("", |field| field.returns);
-        let bare = returns.trim_end_matches('!');
-        if root_type == "Query" {
-            return if bare.starts_with('[') {
-                json!([])
-            } else {
-                Value::Null
-            };
-        }
-        match bare {
-            "Boolean" => Value::Bool(true),
-            "String" | "ID" => Value::String(self.fresh_id(name)),
-            _ if bare.starts_with('[') => json!([]),
-            _ => json!({"id": self.fresh_id(name)}),
-        }
-    }
-
-    fn fresh_id(&mut self, prefix: &str) -> String {
-        self.next_id += 1;
-        format!("{prefix}-sim-{}", self.next_id)
-    }
-
-    fn environment_json(&self, environment: &EnvironmentRow) -> Value {
-        let instances: Vec<Value> = self
-            .service_instances
-            .iter()
-            .filter(|instance| instance.environment_id == environment.id)
-            .map(|instance| json!({"__typename": "ServiceInstance", "id": instance.id, "serviceId": instance.service_id, "environmentId": instance.environment_id}))
-            .collect();
-        json!({
-            "__typename": "Environment",
-            "id": environment.id,
-            "name": environment.name,
-            "projectId": environment.project_id,
-            "canAccess": true,
-            "isEphemeral": false,
-            "deletedAt": null,
-            "unmergedChangesCount": 0,
-            "serviceInstances": edges(instances),
-        })
-    }
-
-    fn project_json(&self, project_id: &str) -> Option<Value> {
-        let project = self
-            .projects
-            .iter()
-            .find(|project| project.id == project_id)?;
-        let environments = self
-            .environments
-            .iter()
-            .filter(|environment| environment.project_id == project.id)
-            .map(|environment| self.environment_json(environment))
-            .collect();
-        let volumes = self
-            .volumes
-            .iter()
-            .filter(|volume| volume.project_id == project.id)
-            .map(|volume| {
-                let instances = self
-                    .volume_instances
-                    .iter()
-                    .filter(|instance| instance.volume_id == volume.id)
-                    .map(volume_instance_json)
-                    .collect();
-                json!({"__typename": "Volume", "id": volume.id, "name": volume.name, "projectId": volume.project_id, "volumeInstances": edges(instances)})
-            })
-            .collect();
-        let services = self
-            .services
-            .iter()
-            .filter(|service| service.project_id == project.id)
-            .map(|service| {
-                let instances = self
-                    .service_instances
-                    .iter()
-                    .filter(|instance| instance.service_id == service.id)
-                    .map(|instance| json!({"__typename": "ServiceInstance", "id": instance.id, "serviceId": instance.service_id, "environmentId": instance.environment_id}))
-                    .collect();
-                json!({"__typename": "Service", "id": service.id, "name": service.name, "projectId": service.project_id, "serviceInstances": edges(instances)})
-            })
-            .collect();
-        Some(json!({
-            "__typename": "Project",
-            "id": project.id,
-            "name": project.name,
-            "deletedAt": if project.deletion_scheduled { json!("2026-01-03T00:00:00Z") } else { Value::Null },
-            "workspaceId": "ws-sim",
-            "workspace": {"id": "ws-sim", "name": "sim"},
-            "environments": edges(environments),
-            "volumes": edges(volumes),
-            "services": edges(services),
-            "buckets": edges(Vec::new()),
-        }))
-    }
-}
-
-fn volume_instance_json(instance: &VolumeInstanceRow) -> Value {
-    json!({
-        "__typename": "VolumeInstance",
-        "id": instance.id,
-        "volumeId": instance.volume_id,
-        "environmentId": instance.environment_id,
-        "serviceId": instance.service_id,
-        "mountPath": instance.mount_path,
-    })
 }

@@ -88,7 +88,7 @@ pub async fn post(addr: SocketAddr, auth: Auth<'_>, request: serde_json::Value) 
 }
 
 pub fn fixture(path: &str) -> String {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../test_data/railway-cli");
+    let root =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test_data/railway-cli");
     std::fs::read_to_string(root.join(path)).unwrap()
 }

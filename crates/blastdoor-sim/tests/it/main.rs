@@ -10,4 +10,5 @@
 
 mod client;
 mod incident;
+mod nested;
 mod protocol;
