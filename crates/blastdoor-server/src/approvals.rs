@@ -364,7 +364,7 @@ impl Snapshots {
 /// The GraphQL body asking Railway to back up one volume instance.
 pub(crate) fn railway_backup_body(volume_instance_id: &str) -> bytes::Bytes {
     let query = format!(
-        "mutation BlastdoorBackupBeforeDestroy {{ volumeInstanceBackupCreate(volumeInstanceId: {}) }}",
+        "mutation BlastdoorBackupBeforeDestroy {{ volumeInstanceBackupCreate(volumeInstanceId: {}) {{ workflowId }} }}",
         serde_json::Value::String(volume_instance_id.to_owned())
     );
     bytes::Bytes::from(serde_json::json!({ "query": query }).to_string())

@@ -511,7 +511,9 @@ impl GuardPipeline {
                         let mut part = Part::new(
                             Risk::Unknown,
                             rule("railway.environment-mismatch"),
-                            format!("the request states an environment that is not the resource's: {why}"),
+                            format!(
+                                "the request states an environment that is not the resource's: {why}"
+                            ),
                             Vec::new(),
                         );
                         part.refusal = Some(format!(
@@ -642,7 +644,7 @@ fn token_ceiling(
                         && matches!(part.risk, Risk::Read | Risk::ReadSecrets) =>
                 {
                     return Err(
-                        "reading data whose environment blastdoor could not verify".to_owned(),
+                        "reading data whose environment blastdoor could not verify".to_owned()
                     );
                 }
                 Environment::Named(_) | Environment::Unknown => {}

@@ -52,7 +52,6 @@ pub const MAX_LOOKUPS: usize = 8;
 /// The most failed lookups remembered (the memory is cleared past it).
 const MAX_FAILED_LOOKUPS: usize = 4096;
 
-
 impl RailwayResolver {
     pub fn new(
         configured: Vec<(EnvironmentName, Vec<String>)>,
@@ -91,7 +90,13 @@ impl RailwayResolver {
     /// to try again.
     pub fn wants_refresh(&self, classification: &RailwayClassification, now: Instant) -> bool {
         let resolved = self.current();
-        let never = self.last_refresh.lock().map_or(true, |last| last.is_none());
+        // Never fetched, and the answer depends on it: data nested beneath a field, or a
+        // field that names nothing and so acts on every environment.
+        let never = self.last_refresh.lock().map_or(true, |last| last.is_none())
+            && classification.fields.iter().any(|field| {
+                !field.nested.is_empty()
+                    || (field.ids.is_empty() && field.risk != blastdoor_core::Risk::Read)
+            });
         // Deployments are looked up one by one (`wanted_lookups`), not by a refresh.
         let deployments: Vec<String> = classification
             .fields
@@ -137,9 +142,9 @@ impl RailwayResolver {
             .map(|(_, id)| id)
             .filter(|id| {
                 failed.as_ref().is_none_or(|failed| {
-                    failed.get(id).is_none_or(|when| {
-                        now.saturating_duration_since(*when) >= self.min_refresh
-                    })
+                    failed
+                        .get(id)
+                        .is_none_or(|when| now.saturating_duration_since(*when) >= self.min_refresh)
                 })
             })
             .collect();

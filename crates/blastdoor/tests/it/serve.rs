@@ -389,13 +389,19 @@ fn the_incident_request_never_reaches_railway_in_any_shape() {
             "{shape}: {rule_ids}"
         );
     }
-    // GET with ?query= (percent-encoded).
+    // GET with ?query= (percent-encoded): a mutation sent as GET is malformed, refused
+    // outright (400), never held for a human.
     let query = format!("mutation%20%7B%20volumeDelete(volumeId%3A%20%22{pg_data}%22)%20%7D");
     let request = format!(
         "GET /railway/graphql/v2?query={query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{}\r\n\r\n",
         bearer(&token)
     );
-    assert_refused(&send_raw(served.address, request.as_bytes()));
+    let reply = send_raw(served.address, request.as_bytes());
+    assert_eq!(reply.status, 400, "{reply:?}");
+    assert!(
+        reply.body.contains("GET request can only run a query"),
+        "{reply:?}"
+    );
 
     assert!(
         !sim.mutations_seen().contains(&"volumeDelete".to_owned()),
@@ -512,8 +518,7 @@ fn every_railway_cli_document_gets_a_decision() {
         "staging,production",
         "read,write,destroy,execute,escalate",
     );
-    let fixtures =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test_data/railway-cli");
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test_data/railway-cli");
     let mut count = 0;
     for directory in ["queries", "mutations"] {
         for entry in std::fs::read_dir(fixtures.join(directory)).unwrap() {
@@ -1313,18 +1318,18 @@ fn a_read_is_recorded_once_and_writes_and_failed_reads_get_the_upstreams_answer_
         ) }),
     );
     assert_eq!(write.status, 200, "{write:?}");
-    // A read Railway refuses (the field is not in its schema).
+    // A read Railway refuses (a required variable is missing).
     let failed = graphql(
         served.address,
         &token,
-        serde_json::json!({ "query": "query { noSuchFieldAnywhere { id } }" }),
+        serde_json::json!({ "query": "query Missing($id: String!) { project(id: $id) { name } }" }),
     );
     assert_eq!(failed.status, 400, "{failed:?}");
     // The follow-up entries are written after the answer; give the writer a moment.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let write_entries = entries_about(&home, "serviceInstanceRedeploy");
-        let failed_entries = entries_about(&home, "noSuchFieldAnywhere");
+        let failed_entries = entries_about(&home, "query project(");
         if (write_entries.len() == 2 && failed_entries.len() == 2) || Instant::now() > deadline {
             assert_eq!(write_entries, vec![None, Some(200)]);
             assert_eq!(failed_entries, vec![None, Some(400)]);
