@@ -524,12 +524,21 @@ impl GuardPipeline {
                 Ok((OperationKind::Http, description, vec![part]))
             }
             Classifier::Kubernetes(namespaces) => {
+                // A body that cannot be read as the API server reads it is refused with 400.
                 let classified = blastdoor_http::kubernetes::classify(
-                    &method,
-                    path,
-                    request.query.as_deref(),
+                    &blastdoor_http::kubernetes::KubernetesRequest {
+                        method: &method,
+                        path,
+                        query: request.query.as_deref(),
+                        content_type: request
+                            .headers
+                            .get(http::header::CONTENT_TYPE)
+                            .map(http::HeaderValue::as_bytes),
+                        body: &request.body,
+                    },
                     namespaces,
-                );
+                )
+                .map_err(|error| GatewayError::BadRequest(error.to_string()))?;
                 let resource = classified
                     .resource
                     .clone()

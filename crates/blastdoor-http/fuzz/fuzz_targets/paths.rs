@@ -23,5 +23,12 @@ fuzz_target!(|data: &[u8]| {
         [],
         blastdoor_core::Environment::Unknown,
     );
-    let _ = blastdoor_http::kubernetes::classify(&method, path, query, &namespaces);
+    let request = blastdoor_http::kubernetes::KubernetesRequest {
+        method: &method,
+        path,
+        query,
+        content_type: None,
+        body: b"",
+    };
+    let _ = blastdoor_http::kubernetes::classify(&request, &namespaces);
 });
