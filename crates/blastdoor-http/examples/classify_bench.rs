@@ -37,9 +37,10 @@ fn main() {
     let iterations = 1_000_000;
     let start = Instant::now();
     for _ in 0..iterations {
-        black_box(blastdoor_http::rest::classify(
+        let _ = black_box(blastdoor_http::rest::classify(
             &Method::Delete,
             black_box("/v1/projects/42/databases/main"),
+            b"",
             &[],
         ));
     }

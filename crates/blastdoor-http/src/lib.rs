@@ -9,10 +9,10 @@
 //! - [`kubernetes`]: Kubernetes API server paths and verbs, and the bodies of updates, patches
 //!   and deletes, read once as the API server reads them ([`strict_json`]).
 //!
-//! The Kubernetes classifier refuses a request it cannot read the one way the API server would
-//! (a body on a GET, a body that is not what its `Content-Type` says, a JSON object with a
-//! duplicate key) with a [`MalformedRequest`], which the gateway answers with 400 rather than
-//! holding it. Its rules are documented as data ([`Rule`]).
+//! The REST and Kubernetes classifiers refuse a request they cannot read the one way its
+//! upstream would (a body on a GET, a body that is not what its `Content-Type` says, a JSON
+//! object with a duplicate key) with a [`MalformedRequest`], which the gateway answers with 400
+//! rather than holding it. Their rules are documented as data ([`Rule`]).
 //!
 //! This crate must not do IO: it opens no socket, reads no file or clock, and depends on no
 //! HTTP stack. Every function is pure, never panics, and bounds its work on hostile input (the

@@ -496,7 +496,9 @@ impl GuardPipeline {
                 let configured = config.rules.iter().find(|configured| {
                     configured.method.matches(method.as_str()) && configured.path.matches(path)
                 });
-                let builtin = blastdoor_http::rest::classify(&method, path, &[]);
+                // A malformed request (a body on a GET) is refused with 400, never held.
+                let builtin = blastdoor_http::rest::classify(&method, path, &request.body, &[])
+                    .map_err(|error| GatewayError::BadRequest(error.to_string()))?;
                 let id = builtin
                     .normalized_path
                     .clone()
