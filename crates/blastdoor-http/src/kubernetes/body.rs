@@ -65,6 +65,7 @@ const OBJECT_MEDIA_TYPES: &str = "`application/json` (or `application/yaml` with
 pub(crate) struct Request<'a> {
     pub verb: &'a str,
     pub resource: &'a str,
+    pub subresource: Option<&'a str>,
     pub query: Option<&'a str>,
     pub content_type: Option<&'a [u8]>,
     pub body: &'a [u8],
@@ -93,7 +94,7 @@ pub(crate) fn inspect(request: &Request<'_>) -> Result<Option<Finding>, Malforme
                 BodyFormat::StrategicMergePatch => Semantics::Strategic,
                 BodyFormat::JsonPatch => {
                     let operations = operations(&body.value)?;
-                    return Ok(first_finding(request.resource, |field| {
+                    return Ok(first_finding(request, |field| {
                         operations
                             .iter()
                             .any(|operation| operation_hits(operation, field))
@@ -103,7 +104,7 @@ pub(crate) fn inspect(request: &Request<'_>) -> Result<Option<Finding>, Malforme
             let Value::Object(root) = &body.value else {
                 return Ok(None);
             };
-            Ok(first_finding(request.resource, |field| {
+            Ok(first_finding(request, |field| {
                 object_hits(semantics, root, field)
             }))
         }
@@ -278,6 +279,9 @@ enum Semantics {
 enum Watch {
     /// The field becomes a number 0 (or a string that reads as 0).
     Zero,
+    /// The field becomes 0, null, or is removed: for a field that is a plain number, which a
+    /// missing value leaves at 0 (the `scale` subresource's `spec.replicas`).
+    ZeroOrRemoved,
     /// The field is set to anything but null.
     Set,
     /// The field becomes the string `Delete`.
@@ -296,6 +300,8 @@ struct Watched {
     watch: Watch,
     /// The resources the field is watched on (`None`: all).
     resources: Option<&'static [&'static str]>,
+    /// The subresource the field is watched on (`None`: the object and all subresources).
+    subresource: Option<&'static str>,
     rule: &'static Rule,
     /// What a body that trips it does, for the explanation.
     what: &'static str,
@@ -307,6 +313,7 @@ static WATCHED: &[Watched] = &[
         path: &["metadata", "deletionTimestamp"],
         watch: Watch::Set,
         resources: None,
+        subresource: None,
         rule: &rules::DELETION_TIMESTAMP,
         what: "sets `metadata.deletionTimestamp`",
     },
@@ -314,6 +321,7 @@ static WATCHED: &[Watched] = &[
         path: &["metadata", "deletionGracePeriodSeconds"],
         watch: Watch::Set,
         resources: None,
+        subresource: None,
         rule: &rules::DELETION_TIMESTAMP,
         what: "sets `metadata.deletionGracePeriodSeconds`",
     },
@@ -321,6 +329,7 @@ static WATCHED: &[Watched] = &[
         path: &["metadata", "finalizers"],
         watch: Watch::ListEntries,
         resources: None,
+        subresource: None,
         rule: &rules::FINALIZERS_REMOVED,
         what: "removes or replaces `metadata.finalizers`",
     },
@@ -328,6 +337,7 @@ static WATCHED: &[Watched] = &[
         path: &["spec", "replicas"],
         watch: Watch::Zero,
         resources: None,
+        subresource: None,
         rule: &rules::SCALE_TO_ZERO,
         what: "sets `spec.replicas` to 0",
     },
@@ -335,13 +345,23 @@ static WATCHED: &[Watched] = &[
         path: &["spec", "maxReplicas"],
         watch: Watch::Zero,
         resources: None,
+        subresource: None,
         rule: &rules::SCALE_TO_ZERO,
         what: "sets `spec.maxReplicas` to 0",
+    },
+    Watched {
+        path: &["spec", "replicas"],
+        watch: Watch::ZeroOrRemoved,
+        resources: None,
+        subresource: Some("scale"),
+        rule: &rules::SCALE_TO_ZERO,
+        what: "removes `spec.replicas` from a Scale, which leaves it at 0",
     },
     Watched {
         path: &["data"],
         watch: Watch::MapKeys,
         resources: Some(&["secrets", "configmaps"]),
+        subresource: None,
         rule: &rules::DATA_KEYS_REMOVED,
         what: "removes keys from `data`",
     },
@@ -349,6 +369,7 @@ static WATCHED: &[Watched] = &[
         path: &["binaryData"],
         watch: Watch::MapKeys,
         resources: Some(&["configmaps"]),
+        subresource: None,
         rule: &rules::DATA_KEYS_REMOVED,
         what: "removes keys from `binaryData`",
     },
@@ -356,6 +377,7 @@ static WATCHED: &[Watched] = &[
         path: &["spec", "persistentVolumeReclaimPolicy"],
         watch: Watch::Delete,
         resources: None,
+        subresource: None,
         rule: &rules::RECLAIM_DELETE,
         what: "sets `spec.persistentVolumeReclaimPolicy` to `Delete`",
     },
@@ -367,6 +389,7 @@ static WATCHED: &[Watched] = &[
         ],
         watch: Watch::Delete,
         resources: None,
+        subresource: None,
         rule: &rules::RECLAIM_DELETE,
         what: "sets `spec.persistentVolumeClaimRetentionPolicy.whenDeleted` to `Delete`",
     },
@@ -374,15 +397,23 @@ static WATCHED: &[Watched] = &[
         path: &["spec", "persistentVolumeClaimRetentionPolicy", "whenScaled"],
         watch: Watch::Delete,
         resources: None,
+        subresource: None,
         rule: &rules::RECLAIM_DELETE,
         what: "sets `spec.persistentVolumeClaimRetentionPolicy.whenScaled` to `Delete`",
     },
 ];
 
-fn first_finding(resource: &str, hits: impl Fn(&Watched) -> bool) -> Option<Finding> {
+fn first_finding(request: &Request<'_>, hits: impl Fn(&Watched) -> bool) -> Option<Finding> {
     WATCHED
         .iter()
-        .filter(|field| field.resources.is_none_or(|only| only.contains(&resource)))
+        .filter(|field| {
+            field
+                .resources
+                .is_none_or(|only| only.contains(&request.resource))
+                && field
+                    .subresource
+                    .is_none_or(|only| request.subresource == Some(only))
+        })
         .find(|field| hits(field))
         .map(|field| Finding {
             rule: field.rule,
@@ -414,6 +445,15 @@ fn lookup<'v>(value: &'v Value, path: &[&str], found: &mut Vec<&'v Value>) {
     }
 }
 
+/// Every value at `path` below the object `root`.
+fn lookup_in<'v>(root: &'v Map<String, Value>, path: &[&str], found: &mut Vec<&'v Value>) {
+    if let Some((first, rest)) = path.split_first() {
+        for value in fields(root, first) {
+            lookup(value, rest, found);
+        }
+    }
+}
+
 fn scalar_is_destructive(watch: Watch, value: &Value) -> bool {
     match watch {
         Watch::Zero => is_zero(value),
@@ -421,6 +461,7 @@ fn scalar_is_destructive(watch: Watch, value: &Value) -> bool {
         Watch::Delete => value
             .as_str()
             .is_some_and(|text| text.trim().eq_ignore_ascii_case("Delete")),
+        Watch::ZeroOrRemoved => value.is_null() || is_zero(value),
         Watch::ListEntries | Watch::MapKeys => false,
     }
 }
@@ -452,11 +493,7 @@ fn object_hits(semantics: Semantics, root: &Map<String, Value>, field: &Watched)
     match field.watch {
         Watch::Zero | Watch::Set | Watch::Delete => {
             let mut found = Vec::new();
-            if let Some((first, rest)) = field.path.split_first() {
-                for value in fields(root, first) {
-                    lookup(value, rest, &mut found);
-                }
-            }
+            lookup_in(root, field.path, &mut found);
             found
                 .into_iter()
                 .any(|value| scalar_is_destructive(field.watch, value))
@@ -467,10 +504,19 @@ fn object_hits(semantics: Semantics, root: &Map<String, Value>, field: &Watched)
         Watch::ListEntries | Watch::MapKeys => {
             container_hit(semantics, root, field.path, field.watch)
         }
+        // A whole object without the field sets it to 0; a patch or apply without it leaves
+        // it alone.
+        Watch::ZeroOrRemoved => {
+            let mut found = Vec::new();
+            lookup_in(root, field.path, &mut found);
+            (semantics == Semantics::Replace && found.is_empty())
+                || container_hit(semantics, root, field.path, field.watch)
+        }
     }
 }
 
-/// Does the object `node` remove entries of the list or map at `path` below it?
+/// Does the object `node` remove entries of the list or map at `path` below it (or, for
+/// [`Watch::ZeroOrRemoved`], remove the field or set it to 0)?
 fn container_hit(
     semantics: Semantics,
     node: &Map<String, Value>,
@@ -507,6 +553,7 @@ fn container_hit(
             // A list of strings merges into the stored one; anything else is a directive.
             Semantics::Strategic => items.is_empty() || items.iter().any(|item| !item.is_string()),
         },
+        _ if watch == Watch::ZeroOrRemoved => is_zero(child),
         Value::Object(map) if watch == Watch::MapKeys => {
             map.values().any(Value::is_null)
                 || (semantics == Semantics::Strategic
@@ -683,6 +730,28 @@ fn operation_hits(operation: &Operation<'_>, field: &Watched) -> bool {
             (Op::Copy | Op::Move, Relation::Contains(_)) => true,
             _ => false,
         },
+        Watch::ZeroOrRemoved => {
+            let moves_out = operation.op == Op::Move
+                && operation.from.as_deref().is_some_and(|from| {
+                    matches!(relation(from, field.path), Relation::Contains(_))
+                });
+            let at_path = match (operation.op, at) {
+                (Op::Remove | Op::Copy | Op::Move, Relation::Contains(_)) => true,
+                // Writing the field, or something above it without the field.
+                (Op::Add | Op::Replace, Relation::Contains(rest)) => {
+                    let mut found = Vec::new();
+                    if let Some(value) = operation.value {
+                        lookup(value, rest, &mut found);
+                    }
+                    found.is_empty()
+                        || found
+                            .into_iter()
+                            .any(|value| scalar_is_destructive(field.watch, value))
+                }
+                _ => false,
+            };
+            moves_out || at_path
+        }
         Watch::ListEntries | Watch::MapKeys => {
             let moves_out = operation.op == Op::Move
                 && operation

@@ -155,6 +155,7 @@ pub fn classify(
     let finding = body::inspect(&body::Request {
         verb: &result.verb,
         resource,
+        subresource: result.subresource.as_deref(),
         query: request.query,
         content_type: request.content_type,
         body: request.body,

@@ -106,8 +106,10 @@ pub static NAMESPACE_FINALIZE: Rule = Rule {
 
 /// `kubernetes.scale-to-zero`: an update or patch that sets `spec.replicas` (deployments,
 /// statefulsets, replicasets, replication controllers, the `scale` subresource, custom
-/// resources) or `spec.maxReplicas` (autoscalers) to 0. Every pod of the workload stops: an
-/// outage, and with a StatefulSet `whenScaled: Delete` retention policy, deleted volumes.
+/// resources) or `spec.maxReplicas` (autoscalers) to 0, or that removes or nulls a Scale's
+/// `spec.replicas` (a plain number there, so a Scale without it is at 0; a Deployment without
+/// it defaults to 1). Every pod of the workload stops: an outage, and with a StatefulSet
+/// `whenScaled: Delete` retention policy, deleted volumes.
 pub static SCALE_TO_ZERO: Rule = Rule {
     id: "kubernetes.scale-to-zero",
     risk: Risk::Destroy,

@@ -549,7 +549,19 @@ PATCH merge SCALE   {"spec":{"replicas":"0"}}                                  k
 PATCH merge SCALE   {"spec":{"replicas":-0e3}}                                 kubernetes.scale-to-zero
 PATCH jp    DEP     [{"op":"copy","from":"/spec/minReadySeconds","path":"/spec/replicas"}] kubernetes.scale-to-zero
 PATCH application/Merge-Patch+JSON;charset=UTF-8 DEP {"spec":{"replicas":0}}   kubernetes.scale-to-zero
-# Scaling to anything else, reading the count, or creating at zero, is a write.
+# A Scale's replicas is a plain number: a Scale without it is a Scale at 0.
+PATCH merge SCALE   {"spec":{"replicas":null}}                                 kubernetes.scale-to-zero
+PATCH smp   SCALE   {"spec":null}                                              kubernetes.scale-to-zero
+PATCH smp   SCALE   {"spec":{"$patch":"replace"}}                              kubernetes.scale-to-zero
+PUT   json  SCALE   {"kind":"Scale","spec":{}}                                 kubernetes.scale-to-zero
+PATCH jp    SCALE   [{"op":"remove","path":"/spec/replicas"}]                  kubernetes.scale-to-zero
+PATCH jp    SCALE   [{"op":"replace","path":"/spec","value":{}}]               kubernetes.scale-to-zero
+PATCH jp    SCALE   [{"op":"move","from":"/spec/replicas","path":"/spec/x"}]   kubernetes.scale-to-zero
+PATCH apply SCALE   {"spec":{"replicas":2}}                                    kubernetes.write
+PATCH merge SCALE   {"metadata":{"labels":{"a":"b"}}}                          kubernetes.write
+PUT   json  SCALE   {"kind":"Scale","spec":{"replicas":1}}                     kubernetes.write
+# Scaling to anything else, reading the count, or creating at zero, is a write; so is
+# removing a Deployment's replicas, which defaults it to 1.
 PATCH merge SCALE   {"spec":{"replicas":3}}                                    kubernetes.write
 PATCH jp    DEP     [{"op":"replace","path":"/spec/replicas","value":2}]       kubernetes.write
 PATCH jp    DEP     [{"op":"remove","path":"/spec/replicas"}]                  kubernetes.write
