@@ -286,6 +286,8 @@ enum Watch {
     Set,
     /// The field becomes the string `Delete`.
     Delete,
+    /// Entries are added to this list, or it is set to a list that is not empty.
+    NewEntries,
     /// Entries of this list are removed or replaced (or the whole list is).
     ListEntries,
     /// Keys of this map are removed (or the whole map is replaced or removed).
@@ -332,6 +334,14 @@ static WATCHED: &[Watched] = &[
         subresource: None,
         rule: &rules::FINALIZERS_REMOVED,
         what: "removes or replaces `metadata.finalizers`",
+    },
+    Watched {
+        path: &["metadata", "ownerReferences"],
+        watch: Watch::NewEntries,
+        resources: None,
+        subresource: None,
+        rule: &rules::OWNER_REFERENCES,
+        what: "sets `metadata.ownerReferences`",
     },
     Watched {
         path: &["spec", "replicas"],
@@ -462,6 +472,7 @@ fn scalar_is_destructive(watch: Watch, value: &Value) -> bool {
             .as_str()
             .is_some_and(|text| text.trim().eq_ignore_ascii_case("Delete")),
         Watch::ZeroOrRemoved => value.is_null() || is_zero(value),
+        Watch::NewEntries => value.as_array().is_some_and(|items| !items.is_empty()),
         Watch::ListEntries | Watch::MapKeys => false,
     }
 }
@@ -491,7 +502,7 @@ fn forces(value: &Value) -> bool {
 /// Does the object body `root` make the destructive change `field` watches for?
 fn object_hits(semantics: Semantics, root: &Map<String, Value>, field: &Watched) -> bool {
     match field.watch {
-        Watch::Zero | Watch::Set | Watch::Delete => {
+        Watch::Zero | Watch::Set | Watch::Delete | Watch::NewEntries => {
             let mut found = Vec::new();
             lookup_in(root, field.path, &mut found);
             found
@@ -717,7 +728,7 @@ fn relation<'w>(pointer: &[String], field: &'w [&'static str]) -> Relation<'w> {
 fn operation_hits(operation: &Operation<'_>, field: &Watched) -> bool {
     let at = relation(&operation.path, field.path);
     match field.watch {
-        Watch::Zero | Watch::Set | Watch::Delete => match (operation.op, at) {
+        Watch::Zero | Watch::Set | Watch::Delete | Watch::NewEntries => match (operation.op, at) {
             (Op::Add | Op::Replace, Relation::Contains(rest)) => {
                 let mut found = Vec::new();
                 if let Some(value) = operation.value {
@@ -728,6 +739,10 @@ fn operation_hits(operation: &Operation<'_>, field: &Watched) -> bool {
                     .any(|value| scalar_is_destructive(field.watch, value))
             }
             (Op::Copy | Op::Move, Relation::Contains(_)) => true,
+            // Adding or rewriting one entry of the list.
+            (Op::Add | Op::Replace | Op::Copy | Op::Move, Relation::Inside) => {
+                field.watch == Watch::NewEntries
+            }
             _ => false,
         },
         Watch::ZeroOrRemoved => {

@@ -26,10 +26,10 @@
 //! Then from the body ([`body`]), which can only raise the risk: an update or patch that
 //! scales to zero (`kubernetes.scale-to-zero`), removes finalizers
 //! (`kubernetes.finalizers-removed`), sets the deletion timestamp
-//! (`kubernetes.deletion-timestamp`), removes a Secret's or ConfigMap's keys
-//! (`kubernetes.data-keys-removed`) or sets a volume's reclaim policy to `Delete`
-//! (`kubernetes.reclaim-delete`); a pod deleted with a grace period of 0
-//! (`kubernetes.pod-force-delete`). Creates are read but not checked: a pod created with
+//! (`kubernetes.deletion-timestamp`), sets owner references (`kubernetes.owner-references`),
+//! removes a Secret's or ConfigMap's keys (`kubernetes.data-keys-removed`) or sets a volume's
+//! reclaim policy to `Delete` (`kubernetes.reclaim-delete`); a pod deleted with a grace period
+//! of 0 (`kubernetes.pod-force-delete`). Creates are read but not checked: a pod created with
 //! `privileged: true` is a write here.
 //!
 //! A request whose body cannot be read as the API server would read it is not classified at

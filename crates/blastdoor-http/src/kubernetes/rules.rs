@@ -149,6 +149,21 @@ pub static DELETION_TIMESTAMP: Rule = Rule {
     alternative: "delete the object with DELETE, which a human can approve as a delete",
 };
 
+/// `kubernetes.owner-references`: an update or patch that sets `metadata.ownerReferences` (a
+/// list that is not empty, or one entry of it). The garbage collector deletes an object whose
+/// owners do not exist, at once, and one whose owner is deleted later, with it: an owner
+/// reference to a made-up uid is a delete that looks like a label change. An update carries
+/// the whole object, so one that keeps existing owners is flagged too.
+pub static OWNER_REFERENCES: Rule = Rule {
+    id: "kubernetes.owner-references",
+    risk: Risk::Destroy,
+    summary: "sets owner references: the garbage collector deletes an object whose owners are \
+              gone, and with an owner that is deleted later",
+    example: "PATCH .../persistentvolumeclaims/data \
+              {\"metadata\":{\"ownerReferences\":[{\"uid\":\"0000\",...}]}}",
+    alternative: "leave ownership to the controller that creates the object",
+};
+
 /// `kubernetes.data-keys-removed`: a patch to a Secret or ConfigMap that removes keys from
 /// `data` (or `binaryData`): a key set to null, the whole map set to null, replaced (JSON Patch
 /// `replace`/`add` of the map, strategic `$patch: replace`, `$retainKeys`) or a JSON Patch
@@ -202,6 +217,7 @@ pub static RULES: &[&Rule] = &[
     &SCALE_TO_ZERO,
     &FINALIZERS_REMOVED,
     &DELETION_TIMESTAMP,
+    &OWNER_REFERENCES,
     &DATA_KEYS_REMOVED,
     &RECLAIM_DELETE,
     &PATH_UNKNOWN,

@@ -602,6 +602,12 @@ PUT   json  /api/v1/namespaces/prod/finalize {"spec":{"finalizers":[]}}        k
 PUT   json  DEP     {"metadata":{"name":"web","deletionTimestamp":"2025-01-01T00:00:00Z"}} kubernetes.deletion-timestamp
 PATCH merge DEP     {"metadata":{"deletionTimestamp":"2025-01-01T00:00:00Z"}}  kubernetes.deletion-timestamp
 PATCH jp    DEP     [{"op":"add","path":"/metadata/deletionGracePeriodSeconds","value":0}] kubernetes.deletion-timestamp
+PATCH merge PVC     {"metadata":{"ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"x","uid":"0"}]}} kubernetes.owner-references
+PATCH jp    PVC     [{"op":"add","path":"/metadata/ownerReferences/-","value":{"uid":"0"}}] kubernetes.owner-references
+PATCH jp    PVC     [{"op":"replace","path":"/metadata/ownerReferences/0/uid","value":"0"}] kubernetes.owner-references
+PUT   json  PVC     {"metadata":{"name":"data","ownerReferences":[{"uid":"0"}]}} kubernetes.owner-references
+PATCH merge PVC     {"metadata":{"ownerReferences":null}}                      kubernetes.write
+PATCH jp    PVC     [{"op":"remove","path":"/metadata/ownerReferences/0"}]     kubernetes.write
 # Adding a finalizer, keeping them, and removing labels, containers or volumes are writes.
 PATCH smp   PVC     {"metadata":{"finalizers":["x.io/keep"]}}                  kubernetes.write
 PATCH jp    PVC     [{"op":"add","path":"/metadata/finalizers/-","value":"x.io/keep"}] kubernetes.write
