@@ -37,9 +37,10 @@ fn main() {
     let iterations = 1_000_000;
     let start = Instant::now();
     for _ in 0..iterations {
-        black_box(blastdoor_http::rest::classify(
+        let _ = black_box(blastdoor_http::rest::classify(
             &Method::Delete,
             black_box("/v1/projects/42/databases/main"),
+            b"",
             &[],
         ));
     }
@@ -48,14 +49,33 @@ fn main() {
         blastdoor_http::kubernetes::NamespaceMap::new([], blastdoor_core::Environment::Unknown);
     let start = Instant::now();
     for _ in 0..iterations {
-        black_box(blastdoor_http::kubernetes::classify(
-            &Method::Delete,
-            black_box("/api/v1/namespaces/prod/persistentvolumeclaims/data"),
-            None,
+        let _ = black_box(blastdoor_http::kubernetes::classify(
+            &blastdoor_http::kubernetes::KubernetesRequest {
+                method: &Method::Delete,
+                path: black_box("/api/v1/namespaces/prod/persistentvolumeclaims/data"),
+                query: None,
+                content_type: None,
+                body: b"",
+            },
             &namespaces,
         ));
     }
     report("Kubernetes PVC delete", iterations, start);
+    let patch = br#"{"metadata":{"labels":{"tier":"web"}},"spec":{"replicas":3,"template":{"spec":{"containers":[{"name":"web","image":"web:2"}]}}}}"#;
+    let start = Instant::now();
+    for _ in 0..iterations {
+        let _ = black_box(blastdoor_http::kubernetes::classify(
+            &blastdoor_http::kubernetes::KubernetesRequest {
+                method: &Method::Patch,
+                path: black_box("/apis/apps/v1/namespaces/prod/deployments/web"),
+                query: None,
+                content_type: Some(b"application/strategic-merge-patch+json"),
+                body: black_box(patch),
+            },
+            &namespaces,
+        ));
+    }
+    report("Kubernetes deployment patch", iterations, start);
 }
 
 fn measure(name: &str, rounds: usize, bodies: &[Vec<u8>]) {

@@ -6,7 +6,13 @@
 //!   mutation of Railway's published schema, the hidden deletes inside patches, and the
 //!   [`railway::Topology`] that maps volumes and services to the environments they live in.
 //! - [`rest`]: generic REST upstreams, by method and per-upstream path rules.
-//! - [`kubernetes`]: Kubernetes API server paths and verbs.
+//! - [`kubernetes`]: Kubernetes API server paths and verbs, and the bodies of updates, patches
+//!   and deletes, read once as the API server reads them ([`strict_json`]).
+//!
+//! The REST and Kubernetes classifiers refuse a request they cannot read the one way its
+//! upstream would (a body on a GET, a body that is not what its `Content-Type` says, a JSON
+//! object with a duplicate key) with a [`MalformedRequest`], which the gateway answers with 400
+//! rather than holding it. Their rules are documented as data ([`Rule`]).
 //!
 //! This crate must not do IO: it opens no socket, reads no file or clock, and depends on no
 //! HTTP stack. Every function is pure, never panics, and bounds its work on hostile input (the
@@ -16,10 +22,15 @@
 mod error;
 mod json;
 pub mod kubernetes;
+mod malformed;
 pub mod railway;
 pub mod rest;
+mod rule;
+pub mod strict_json;
 
 pub use error::HttpError;
+pub use malformed::{MAX_QUOTED_CHARS, MalformedRequest};
+pub use rule::Rule;
 
 /// The HTTP methods classifiers distinguish. Anything else is [`Method::Other`], which no rule
 /// treats as a read.

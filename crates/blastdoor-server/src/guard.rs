@@ -545,7 +545,9 @@ impl GuardPipeline {
                 let configured = config.rules.iter().find(|configured| {
                     configured.method.matches(method.as_str()) && configured.path.matches(path)
                 });
-                let builtin = blastdoor_http::rest::classify(&method, path, &[]);
+                // A malformed request (a body on a GET) is refused with 400, never held.
+                let builtin = blastdoor_http::rest::classify(&method, path, &request.body, &[])
+                    .map_err(|error| GatewayError::BadRequest(error.to_string()))?;
                 let id = builtin
                     .normalized_path
                     .clone()
@@ -573,12 +575,21 @@ impl GuardPipeline {
                 Ok((OperationKind::Http, description, vec![part]))
             }
             Classifier::Kubernetes(namespaces) => {
+                // A body that cannot be read as the API server reads it is refused with 400.
                 let classified = blastdoor_http::kubernetes::classify(
-                    &method,
-                    path,
-                    request.query.as_deref(),
+                    &blastdoor_http::kubernetes::KubernetesRequest {
+                        method: &method,
+                        path,
+                        query: request.query.as_deref(),
+                        content_type: request
+                            .headers
+                            .get(http::header::CONTENT_TYPE)
+                            .map(http::HeaderValue::as_bytes),
+                        body: &request.body,
+                    },
                     namespaces,
-                );
+                )
+                .map_err(|error| GatewayError::BadRequest(error.to_string()))?;
                 let resource = classified
                     .resource
                     .clone()

@@ -18,10 +18,17 @@ fuzz_target!(|data: &[u8]| {
         path_prefix: "/v1/databases".to_owned(),
         risk: blastdoor_core::Risk::Destroy,
     }];
-    let _ = blastdoor_http::rest::classify(&method, target, &rules);
+    let _ = blastdoor_http::rest::classify(&method, target, b"", &rules);
     let namespaces = blastdoor_http::kubernetes::NamespaceMap::new(
         [],
         blastdoor_core::Environment::Unknown,
     );
-    let _ = blastdoor_http::kubernetes::classify(&method, path, query, &namespaces);
+    let request = blastdoor_http::kubernetes::KubernetesRequest {
+        method: &method,
+        path,
+        query,
+        content_type: None,
+        body: b"",
+    };
+    let _ = blastdoor_http::kubernetes::classify(&request, &namespaces);
 });

@@ -1,5 +1,5 @@
 //! Kubernetes API server requests: the verb, resource and namespace of a request from its
-//! method and path, its risk, and the environment its namespace belongs to.
+//! method and path, what its body does, its risk, and the environment its namespace belongs to.
 //!
 //! Paths: `/api/v1/...` (core group) and `/apis/{group}/{version}/...`, then optionally
 //! `namespaces/{namespace}/`, then `{resource}[/{name}[/{subresource}]]`; the legacy
@@ -7,13 +7,15 @@
 //! with a name and `list` (or `watch` with `?watch=true`) without; POST `create`; PUT `update`;
 //! PATCH `patch`; DELETE `delete` with a name and `deletecollection` without.
 //!
-//! Risk:
+//! Risk, from the path and method first ([`RULES`] documents every rule):
 //! - `kubernetes.exec` (Execute): `pods/exec`, `pods/attach`, `pods/portforward` and the
 //!   `proxy` subresources (they reach the kubelet or the workload), whatever the verb.
 //! - `kubernetes.escalate` (Escalate): any write to `rbac.authorization.k8s.io`,
 //!   `serviceaccounts/token`, `certificatesigningrequests` (and their approval).
+//! - `kubernetes.namespace-finalize` (Destroy): any write to `namespaces/{name}/finalize`.
+//! - `kubernetes.collection-delete` (Destroy): every `deletecollection`, pods included.
 //! - `kubernetes.delete` (Destroy): `delete` of anything but pods and events (controllers
-//!   recreate pods; a custom resource may well be a database), and every `deletecollection`.
+//!   recreate pods; a custom resource may well be a database).
 //! - `kubernetes.secrets-read` (Read, sensitive): reading secrets.
 //! - `kubernetes.write` / `kubernetes.read` otherwise; discovery paths (`/api`, `/apis`,
 //!   `/version`, `/healthz`, `/openapi/...`) are reads for GET.
@@ -21,13 +23,31 @@
 //!   `..`, percent-escapes: the API server's reading might differ from ours), an unknown
 //!   method, or a path longer than [`crate::rest::MAX_PATH_BYTES`].
 //!
-//! The request body is not inspected: a pod created with `privileged: true` is a write here.
+//! Then from the body ([`body`]), which can only raise the risk: an update or patch that
+//! scales to zero (`kubernetes.scale-to-zero`), removes finalizers
+//! (`kubernetes.finalizers-removed`), sets the deletion timestamp
+//! (`kubernetes.deletion-timestamp`), sets owner references (`kubernetes.owner-references`),
+//! removes a Secret's or ConfigMap's keys (`kubernetes.data-keys-removed`) or sets a volume's
+//! reclaim policy to `Delete` (`kubernetes.reclaim-delete`); a pod deleted with a grace period
+//! of 0 (`kubernetes.pod-force-delete`). Creates are read but not checked: a pod created with
+//! `privileged: true` is a write here.
+//!
+//! A request whose body cannot be read as the API server would read it is not classified at
+//! all: [`classify`] returns a [`MalformedRequest`], which the gateway answers with 400. So is
+//! a GET, HEAD or OPTIONS with a body.
 
 use std::collections::BTreeMap;
 
 use blastdoor_core::{Environment, EnvironmentName, Risk, RuleId};
 
 use crate::Method;
+use crate::malformed::MalformedRequest;
+use crate::rule::Rule;
+
+pub mod body;
+pub mod rules;
+
+pub use rules::RULES;
 
 /// Which environment each namespace belongs to, and the environment of cluster-scoped
 /// resources (nodes, persistent volumes, CRDs, cluster roles).
@@ -85,8 +105,87 @@ pub struct KubernetesClassification {
 const RECOVERABLE_ON_DELETE: &[&str] = &["pods", "events"];
 const EXEC_SUBRESOURCES: &[&str] = &["exec", "attach", "portforward", "proxy"];
 
-/// Classifies `method` on `path`; `query` is the query string without `?` (for `watch`).
+/// One request to the API server, as the gateway received it.
+#[derive(Debug, Clone, Copy)]
+pub struct KubernetesRequest<'a> {
+    pub method: &'a Method,
+    /// The path, without the query string (anything from a `?` or `#` on is ignored).
+    pub path: &'a str,
+    /// The query string without `?` (for `watch` and `gracePeriodSeconds`).
+    pub query: Option<&'a str>,
+    /// The raw value of the `Content-Type` header (the first one, as the API server reads it),
+    /// if any.
+    pub content_type: Option<&'a [u8]>,
+    /// The whole body; empty when there is none.
+    pub body: &'a [u8],
+}
+
+/// Classifies `request`: from its method and path, then from its body, which is read the way
+/// the API server would read it ([`body::read`]).
+///
+/// Returns [`MalformedRequest`] when the request cannot be read that way (a body on a GET, HEAD
+/// or OPTIONS; a body that is not what its `Content-Type` says, has a duplicate key, or is
+/// missing; see [`body`]): the gateway refuses it with 400, it never holds it. The body of a
+/// request whose path is not understood, and of `exec`, `attach`, `portforward` and `proxy`
+/// (whose body belongs to the workload), is not read; those are `Unknown` and `Execute`.
 pub fn classify(
+    request: &KubernetesRequest<'_>,
+    namespaces: &NamespaceMap,
+) -> Result<KubernetesClassification, MalformedRequest> {
+    if request.method.is_safe() && !request.body.is_empty() {
+        return Err(MalformedRequest::BodyOnSafeMethod {
+            method: request.method.as_str().to_owned(),
+            size: request.body.len(),
+        });
+    }
+    let mut result = classify_path(request.method, request.path, request.query, namespaces);
+    let Some(resource) = result.resource.as_deref() else {
+        return Ok(result);
+    };
+    let reads_body = matches!(
+        result.verb.as_str(),
+        "create" | "update" | "patch" | "delete" | "deletecollection"
+    ) && !result
+        .subresource
+        .as_deref()
+        .is_some_and(|sub| EXEC_SUBRESOURCES.contains(&sub));
+    if !reads_body {
+        return Ok(result);
+    }
+    let finding = body::inspect(&body::Request {
+        verb: &result.verb,
+        resource,
+        subresource: result.subresource.as_deref(),
+        query: request.query,
+        content_type: request.content_type,
+        body: request.body,
+    })?;
+    if let Some(finding) = finding
+        && finding.rule.risk > result.risk
+    {
+        let object = [
+            Some(resource),
+            result.name.as_deref(),
+            result.subresource.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("/");
+        result.explanation = format!(
+            "`{verb}` of `{object}` {what}: {summary}",
+            verb = result.verb,
+            what = finding.what,
+            summary = finding.rule.summary,
+        );
+        result.risk = finding.rule.risk;
+        result.rule_id = finding.rule.rule_id();
+    }
+    Ok(result)
+}
+
+/// Classifies `method` on `path` alone.
+fn classify_path(
     method: &Method,
     path: &str,
     query: Option<&str>,
@@ -95,7 +194,7 @@ pub fn classify(
     let path = path.split(['?', '#']).next().unwrap_or(path);
     let mut result = KubernetesClassification {
         risk: Risk::Unknown,
-        rule_id: crate::rule_id("kubernetes.path-unknown"),
+        rule_id: rules::PATH_UNKNOWN.rule_id(),
         verb: method.as_str().to_ascii_lowercase(),
         group: String::new(),
         version: String::new(),
@@ -205,11 +304,10 @@ pub fn classify(
         None => resource.to_owned(),
     };
 
-    let (risk, rule, explanation) =
+    let (rule, explanation): (&Rule, String) =
         if subresource.is_some_and(|sub| EXEC_SUBRESOURCES.contains(&sub)) {
             (
-                Risk::Execute,
-                "kubernetes.exec",
+                &rules::EXEC,
                 format!("`{full_resource}` runs commands in or reaches into a workload"),
             )
         } else if !is_read
@@ -218,52 +316,48 @@ pub fn classify(
                 || resource == "certificatesigningrequests")
         {
             (
-                Risk::Escalate,
-                "kubernetes.escalate",
+                &rules::ESCALATE,
                 format!("`{verb}` of `{full_resource}` grants access or mints credentials"),
+            )
+        } else if !is_read && resource == "namespaces" && subresource == Some("finalize") {
+            (
+                &rules::NAMESPACE_FINALIZE,
+                format!(
+                    "`{verb}` of `namespaces/finalize` drops the namespace's finalizers: it \
+                     disappears before its contents are cleaned up"
+                ),
             )
         } else if verb == "deletecollection" {
             (
-                Risk::Destroy,
-                "kubernetes.delete",
+                &rules::COLLECTION_DELETE,
                 format!("`deletecollection` of `{resource}` deletes every matching object"),
             )
         } else if verb == "delete" && !RECOVERABLE_ON_DELETE.contains(&resource) {
             (
-                Risk::Destroy,
-                "kubernetes.delete",
+                &rules::DELETE,
                 format!("deleting `{full_resource}` is not undone by any controller"),
             )
         } else if is_read && resource == "secrets" {
             result.sensitive = true;
             (
-                Risk::Read,
-                "kubernetes.secrets-read",
+                &rules::SECRETS_READ,
                 "reading secrets returns credentials".to_owned(),
             )
         } else if is_read {
-            (
-                Risk::Read,
-                "kubernetes.read",
-                format!("`{verb}` of `{full_resource}`"),
-            )
+            (&rules::READ, format!("`{verb}` of `{full_resource}`"))
         } else {
-            (
-                Risk::Write,
-                "kubernetes.write",
-                format!("`{verb}` of `{full_resource}`"),
-            )
+            (&rules::WRITE, format!("`{verb}` of `{full_resource}`"))
         };
-    result.risk = risk;
-    result.rule_id = crate::rule_id(rule);
+    result.risk = rule.risk;
+    result.rule_id = rule.rule_id();
     result.explanation = explanation;
     result
 }
 
 fn discovery(method: &Method, mut result: KubernetesClassification) -> KubernetesClassification {
     if method.is_safe() {
-        result.risk = Risk::Read;
-        result.rule_id = crate::rule_id("kubernetes.read");
+        result.risk = rules::READ.risk;
+        result.rule_id = rules::READ.rule_id();
         result.explanation = "API discovery".to_owned();
     } else {
         result.explanation = format!("`{method}` on a discovery path");
