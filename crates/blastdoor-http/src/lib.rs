@@ -20,7 +20,6 @@
 //! IO and calls in here.
 
 mod error;
-mod json;
 pub mod kubernetes;
 mod malformed;
 pub mod railway;

@@ -574,7 +574,7 @@ fn parse_body(body: &[u8]) -> Result<Vec<GraphqlRequest>, HttpError> {
     }
     // Two readings of one object (the gateway keeps one `volumeId`, a server the other) are
     // impossible when no object has a key twice: such a body is refused, at every depth.
-    crate::json::reject_duplicate_keys(body).map_err(|error| json_error(&error))?;
+    crate::strict_json::parse(body).map_err(|error| HttpError::InvalidJson(error.to_string()))?;
     let first = body.iter().find(|byte| !byte.is_ascii_whitespace());
     // Deserializing into structs (not `Value`) refuses duplicate keys such as two `query`
     // members, which different JSON parsers would resolve differently.

@@ -453,7 +453,7 @@ fn garbage_and_ambiguity_are_unknown_with_an_error() {
     check_error(br#"{"query": "mutation { ...Missing }"}"#, "not defined");
     check_error(
         br#"{"query": "mutation { volumeDelete(volumeId: \"v\") }", "query": "{ me { id } }"}"#,
-        "duplicate key `query`",
+        "the key `query` twice in one object",
     );
     check_error(
         br#"{"query": "mutation { volumeDelete(volumeId: \"v\") }", "documentId": "x"}"#,

@@ -411,7 +411,7 @@ fn duplicate_json_keys_anywhere_make_a_request_malformed() {
             classification
                 .malformed
                 .as_deref()
-                .is_some_and(|why| why.contains("duplicate key")),
+                .is_some_and(|why| why.contains("twice in one object")),
             "{classification:?}"
         );
     }
