@@ -26,6 +26,9 @@ use crate::validate::validate;
 /// Bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 4 << 20;
 
+/// How a blastdoor capability token begins: one in a header means a gateway forwarded it.
+const CAPABILITY_TOKEN_PREFIX: &str = "bd1_";
+
 /// Serves the simulator on `listener` until `shutdown` completes; then stops accepting and
 /// drops open connections.
 pub async fn serve(
@@ -68,12 +71,30 @@ async fn handle(request: Request<Incoming>, state: &SimState) -> Response<Full<B
     let path = request.uri().path().to_owned();
     let query_string = request.uri().query().unwrap_or("").to_owned();
     let (auth_header, credential_present, authorized) = credentials(request.headers(), state);
+    let header_names = request
+        .headers()
+        .keys()
+        .map(|name| name.as_str().to_owned())
+        .collect();
+    let headers_with_capability_token = request
+        .headers()
+        .iter()
+        .filter(|(_, value)| {
+            value
+                .as_bytes()
+                .windows(CAPABILITY_TOKEN_PREFIX.len())
+                .any(|window| window == CAPABILITY_TOKEN_PREFIX.as_bytes())
+        })
+        .map(|(name, _)| name.as_str().to_owned())
+        .collect();
     let mut record = RequestRecord {
         method: method.as_str().to_owned(),
         path: path.clone(),
         auth_header,
         credential_present,
         authorized,
+        header_names,
+        headers_with_capability_token,
         status: 0,
         operations: Vec::new(),
     };

@@ -89,6 +89,11 @@ pub struct RequestRecord {
     pub credential_present: bool,
     /// The credential matched the configured one.
     pub authorized: bool,
+    /// The names of the headers the request carried, lowercase, in order; never their values.
+    pub header_names: Vec<String>,
+    /// The names of the headers whose value holds a blastdoor capability token (`bd1_…`),
+    /// which a gateway must never forward; never the values.
+    pub headers_with_capability_token: Vec<String>,
     pub status: u16,
     /// One per operation of the request (several for a batch).
     pub operations: Vec<OperationRecord>,
@@ -336,6 +341,33 @@ impl SimState {
             }
         }
         state
+    }
+
+    /// Adds service `id` to the incident's project with an instance and a deployment in each
+    /// of `environment_ids` only (a service that lives in production and nowhere else, say):
+    /// instance `si-{id}-{environment}`, deployment `dep-{id}-{environment}`.
+    pub fn add_service(&self, id: &str, name: &str, environment_ids: &[&str]) {
+        let mut inner = self.lock();
+        let model = &mut inner.model;
+        model.services.push(ServiceRow {
+            id: id.into(),
+            name: name.into(),
+            project_id: ids::PROJECT.into(),
+            image: None,
+        });
+        for environment in environment_ids {
+            model.service_instances.push(InstanceRow {
+                id: format!("si-{id}-{environment}"),
+                service_id: id.into(),
+                environment_id: (*environment).into(),
+            });
+            model.deployments.push(DeploymentRow {
+                id: format!("dep-{id}-{environment}"),
+                service_id: id.into(),
+                environment_id: (*environment).into(),
+                project_id: ids::PROJECT.into(),
+            });
+        }
     }
 
     /// Every request received so far, oldest first.
