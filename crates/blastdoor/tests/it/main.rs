@@ -15,6 +15,7 @@ mod approvals;
 mod audit;
 mod browser;
 mod check;
+mod corpus;
 mod hook;
 mod init;
 mod install;

@@ -1,0 +1,696 @@
+//! Issue 13, end to end: the gateway judges the whole request the upstream will execute.
+//!
+//! Two tests, each against a real `blastdoor serve` in front of the Railway simulator
+//! (`blastdoor-sim`, incident scenario: production and staging of project `pocketos`, with
+//! distinct secret values in each):
+//!
+//! - [`the_gateway_corpus_gets_the_expected_answer_for_every_case`] runs every case of
+//!   `test_data/gateway-corpus/cases.jsonl` (format in that folder's README): attacks and
+//!   legitimate traffic, each with the capability token it is sent with and the outcome
+//!   expected (`forward`, `deny`, `hold`, `malformed`). What reached the upstream is read from
+//!   the simulator's request log, not from the gateway's answer. It prints, per class, the
+//!   cases and what reached the upstream, and fails listing every case whose outcome differs.
+//!   For every case, no production secret may come back to the agent, no capability token may
+//!   reach the upstream in any header, and a refused request may create no hold unless a hold
+//!   was expected.
+//! - [`every_railway_cli_document_is_forwarded_for_staging_and_refused_for_production`] sends
+//!   every Railway CLI document (`test_data/railway-cli/{queries,mutations}`) with variables
+//!   filled from their declared types with staging ids, then with production ids.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use blastdoor_sim::{INCIDENT_ACCOUNT_TOKEN, INCIDENT_PROJECT_TOKEN, RequestRecord, ids, secrets};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::serve::{Served, Sim};
+use crate::support::{TestHome, stdout};
+
+// --- The gateway under test. ---
+
+/// A service the tests add to the incident scenario, with an instance in production only.
+const BILLING: &str = "svc-billing";
+
+/// `blastdoor.toml`: one Railway upstream at the simulator, its environments configured.
+fn config(sim: SocketAddr) -> String {
+    format!(
+        r#"[gateway]
+request_timeout = "5s"
+
+[[upstream]]
+name = "railway"
+kind = "railway"
+url = "http://{sim}"
+credential = "railway-main"
+[upstream.environments]
+production = ["{production}"]
+staging = ["{staging}"]
+"#,
+        production = ids::PRODUCTION,
+        staging = ids::STAGING,
+    )
+}
+
+/// The capability tokens cases are sent with: name → (environments, risks).
+const TOKENS: &[(&str, &str, &str)] = &[
+    ("staging-r", "staging", "read"),
+    ("staging-rw", "staging", "read,write"),
+    ("staging-rws", "staging", "read,read-secrets,write"),
+    ("staging-rwd", "staging", "read,write,destroy"),
+    ("staging-rwx", "staging", "read,write,execute"),
+    (
+        "staging-all",
+        "staging",
+        "read,read-secrets,write,destroy,execute,escalate",
+    ),
+    (
+        "both-all",
+        "staging,production",
+        "read,read-secrets,write,destroy,execute,escalate",
+    ),
+];
+
+/// A simulator, a prepared home and `blastdoor serve` in front of them, with tokens minted on
+/// first use.
+struct Gateway {
+    sim: Sim,
+    home: TestHome,
+    served: Served,
+    tokens: BTreeMap<String, String>,
+}
+
+impl Gateway {
+    fn start() -> Gateway {
+        let sim = Sim::start();
+        sim.state
+            .add_service(BILLING, "billing", &[ids::PRODUCTION]);
+        let home = TestHome::initialised();
+        std::fs::write(home.path().join("blastdoor.toml"), config(sim.address)).unwrap();
+        let output = home.run_with_stdin(
+            &["secret", "set", "railway-main"],
+            INCIDENT_ACCOUNT_TOKEN.as_bytes(),
+        );
+        assert!(
+            output.status.success(),
+            "secret set: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let served = Served::start(&home, None);
+        Gateway {
+            sim,
+            home,
+            served,
+            tokens: BTreeMap::new(),
+        }
+    }
+
+    /// The token called `name` in [`TOKENS`], minted for agent `corpus-NAME` on first use.
+    fn token(&mut self, name: &str) -> String {
+        if let Some(token) = self.tokens.get(name) {
+            return token.clone();
+        }
+        let (_, environments, risks) = TOKENS
+            .iter()
+            .find(|(known, _, _)| *known == name)
+            .unwrap_or_else(|| panic!("no token called `{name}` in TOKENS"));
+        let agent = format!("corpus-{name}");
+        let output = self.home.run(&[
+            "token",
+            "mint",
+            "--agent",
+            &agent,
+            "--upstream",
+            "railway",
+            "--env",
+            environments,
+            "--risk",
+            risks,
+            "--ttl",
+            "1h",
+            "--task",
+            "fix staging",
+        ]);
+        assert!(
+            output.status.success(),
+            "mint {name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let token = stdout(&output).trim().to_owned();
+        assert!(token.starts_with("bd1_"), "{token}");
+        self.tokens.insert(name.to_owned(), token.clone());
+        token
+    }
+
+    /// Every hold the gateway stored, by id.
+    fn hold_ids(&self) -> BTreeSet<String> {
+        let store = blastdoor_approval::HoldStore::open_in_home(&self.home.path()).unwrap();
+        store
+            .holds(true)
+            .unwrap()
+            .iter()
+            .map(|hold| hold.id.as_str().to_owned())
+            .collect()
+    }
+}
+
+/// One HTTP answer, read until the server closed the connection.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// The `extensions.code` of the first error (blastdoor's refusals carry `BLASTDOOR_…`).
+    fn code(&self) -> String {
+        let json = self.json();
+        json.pointer("/errors/0/extensions/code")
+            .or_else(|| json.get("code"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The rule ids of a refusal (`extensions.rule_ids`).
+    fn rule_ids(&self) -> Vec<String> {
+        self.json()
+            .pointer("/errors/0/extensions/rule_ids")
+            .and_then(Value::as_array)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn hold_id(&self) -> Option<String> {
+        self.json()
+            .pointer("/errors/0/extensions/hold_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+
+    /// The answer, shortened for a failure message.
+    fn brief(&self) -> String {
+        let body: String = self.body.chars().take(400).collect();
+        format!("{} {body}", self.status)
+    }
+}
+
+fn send(address: SocketAddr, bytes: &[u8]) -> Reply {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    // The gateway may answer (413, 400) and close before it has read a large body.
+    let _ = stream.write_all(bytes);
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    Reply {
+        status,
+        head: head.to_owned(),
+        body,
+    }
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// The read-only lookups the gateway itself sends upstream (topology, deployments, staged
+/// changes): not the agent's request.
+fn is_gateway_lookup(record: &RequestRecord) -> bool {
+    record.operations.len() == 1
+        && record.operations.iter().all(|operation| {
+            operation
+                .operation_name
+                .as_deref()
+                .is_some_and(|name| name.starts_with("Blastdoor"))
+                && matches!(
+                    operation.fields.as_slice(),
+                    [field] if ["project", "projects", "deployment", "environmentStagedChanges"]
+                        .contains(&field.as_str())
+                )
+        })
+}
+
+fn production_secret_in(text: &str) -> Option<&'static str> {
+    secrets::PRODUCTION
+        .iter()
+        .copied()
+        .find(|secret| text.contains(secret))
+}
+
+fn staging_secret_in(text: &str) -> Option<&'static str> {
+    secrets::STAGING
+        .iter()
+        .copied()
+        .find(|secret| text.contains(secret))
+}
+
+// --- The corpus. ---
+
+/// One case of `test_data/gateway-corpus/cases.jsonl`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    class: String,
+    name: String,
+    /// A name in [`TOKENS`].
+    token: String,
+    request: RequestSpec,
+    expect: Expect,
+    /// Rule ids the refusal must name (each one of `extensions.rule_ids`).
+    #[serde(default)]
+    rules: Vec<String>,
+    /// The exact status of a `malformed` refusal (default 400).
+    #[serde(default)]
+    status: Option<u16>,
+    /// A forwarded answer must hold a staging secret value (the read really read them).
+    #[serde(default)]
+    returns_staging_secrets: bool,
+    /// Header names (lowercase) that must not reach the upstream.
+    #[serde(default)]
+    must_not_reach: Vec<String>,
+    /// Why the gateway does not do what `expect` says yet: a bug reported to be fixed. Such a
+    /// case is run and listed; the test fails when it starts behaving as expected (remove the
+    /// mark then). A production secret returned or a capability token forwarded fails the
+    /// test whatever the mark says.
+    #[serde(default)]
+    known_wrong: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Expect {
+    Forward,
+    Deny,
+    Hold,
+    Malformed,
+}
+
+/// How a case's request is sent (see the README of the corpus).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestSpec {
+    #[serde(default = "post")]
+    method: String,
+    /// Below `/railway`: `/graphql/v2`, with a query string if any.
+    #[serde(default = "graphql_path")]
+    path: String,
+    /// `bearer` (`Authorization: Bearer`), `project` (`Project-Access-Token`) or `none`.
+    #[serde(default = "bearer")]
+    auth: String,
+    /// Extra headers, in order; `{{TOKEN}}`, `{{ACCOUNT_TOKEN}}` and `{{PROJECT_TOKEN}}` are
+    /// replaced.
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    /// The `Content-Type` of a request with a body; `""` sends none.
+    #[serde(default = "application_json")]
+    content_type: String,
+    /// The body as JSON (sent compact).
+    #[serde(default)]
+    json: Option<Value>,
+    /// The body as text, sent as it is (for bodies JSON values cannot express).
+    #[serde(default)]
+    body: Option<String>,
+    /// This many spaces appended to the body (still the same JSON, past a size limit).
+    #[serde(default)]
+    pad: usize,
+}
+
+fn post() -> String {
+    "POST".to_owned()
+}
+
+fn graphql_path() -> String {
+    "/graphql/v2".to_owned()
+}
+
+fn bearer() -> String {
+    "bearer".to_owned()
+}
+
+fn application_json() -> String {
+    "application/json".to_owned()
+}
+
+impl RequestSpec {
+    fn bytes(&self, address: SocketAddr, token: &str) -> Vec<u8> {
+        let fill = |text: &str| {
+            text.replace("{{TOKEN}}", token)
+                .replace("{{ACCOUNT_TOKEN}}", INCIDENT_ACCOUNT_TOKEN)
+                .replace("{{PROJECT_TOKEN}}", INCIDENT_PROJECT_TOKEN)
+        };
+        let mut body = match (&self.json, &self.body) {
+            (Some(json), _) => json.to_string().into_bytes(),
+            (None, Some(text)) => fill(text).into_bytes(),
+            (None, None) => Vec::new(),
+        };
+        body.extend(std::iter::repeat_n(b' ', self.pad));
+        let mut head = format!(
+            "{} /railway{} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n",
+            self.method,
+            fill(&self.path)
+        );
+        match self.auth.as_str() {
+            "bearer" => head.push_str(&format!("Authorization: Bearer {token}\r\n")),
+            "project" => head.push_str(&format!("Project-Access-Token: {token}\r\n")),
+            "none" => {}
+            other => panic!("unknown auth `{other}`"),
+        }
+        let has = |name: &str| {
+            self.headers
+                .iter()
+                .any(|(header, _)| header.eq_ignore_ascii_case(name))
+        };
+        if !self.content_type.is_empty() && !has("content-type") {
+            head.push_str(&format!("Content-Type: {}\r\n", self.content_type));
+        }
+        for (name, value) in &self.headers {
+            head.push_str(&format!("{name}: {}\r\n", fill(value)));
+        }
+        if !has("transfer-encoding") && !has("content-length") && !body.is_empty() {
+            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        head.push_str("\r\n");
+        let mut bytes = head.into_bytes();
+        bytes.extend(body);
+        bytes
+    }
+}
+
+/// What happened to one case.
+struct Observed {
+    reply: Reply,
+    /// The agent's requests that reached the simulator (the gateway's own lookups excluded).
+    reached: Vec<RequestRecord>,
+    /// Every request the simulator received for the case, lookups included.
+    all: Vec<RequestRecord>,
+}
+
+fn run_case(gateway: &mut Gateway, case: &Case) -> Observed {
+    let token = gateway.token(&case.token);
+    let before = gateway.sim.state.requests().len();
+    let reply = send(
+        gateway.served.address,
+        &case.request.bytes(gateway.served.address, &token),
+    );
+    let all: Vec<RequestRecord> = gateway.sim.state.requests().split_off(before);
+    let reached = all
+        .iter()
+        .filter(|record| !is_gateway_lookup(record))
+        .cloned()
+        .collect();
+    Observed {
+        reply,
+        reached,
+        all,
+    }
+}
+
+/// Every way the outcome of `observed` differs from what `case` expects: what reached the
+/// upstream, the status and code of the answer, the rules named, the secrets returned.
+fn outcome_differences(case: &Case, observed: &Observed) -> Vec<String> {
+    let reply = &observed.reply;
+    let mut wrong = Vec::new();
+    let code = reply.code();
+    let forwarded = !observed.reached.is_empty();
+    match case.expect {
+        Expect::Forward => {
+            if !forwarded {
+                wrong.push(format!("not forwarded: {}", reply.brief()));
+            } else if reply.status != 200 || code.starts_with("BLASTDOOR_") {
+                wrong.push(format!("forwarded but answered {}", reply.brief()));
+            }
+        }
+        Expect::Deny | Expect::Hold | Expect::Malformed => {
+            let (status, wanted_code) = match case.expect {
+                Expect::Deny => (403, Some("BLASTDOOR_DENIED")),
+                Expect::Hold => (428, Some("BLASTDOOR_HELD")),
+                _ => (case.status.unwrap_or(400), None),
+            };
+            if forwarded {
+                wrong.push(format!(
+                    "reached the upstream ({} request(s)), answered {}",
+                    observed.reached.len(),
+                    reply.brief()
+                ));
+            } else {
+                let code_right = match wanted_code {
+                    Some(wanted) => code == wanted,
+                    None => code.starts_with("BLASTDOOR_") && code != "BLASTDOOR_HELD",
+                };
+                if reply.status != status || !code_right {
+                    wrong.push(format!("expected {status}, got {}", reply.brief()));
+                }
+            }
+            if case.expect == Expect::Hold && reply.hold_id().is_none() {
+                wrong.push("no hold id".to_owned());
+            }
+        }
+    }
+    let rule_ids = reply.rule_ids();
+    for rule in &case.rules {
+        if !rule_ids.contains(rule) {
+            wrong.push(format!("rule `{rule}` not named; rule ids: {rule_ids:?}"));
+        }
+    }
+    if case.returns_staging_secrets && staging_secret_in(&reply.body).is_none() && wrong.is_empty()
+    {
+        wrong.push(format!("no staging secret came back: {}", reply.brief()));
+    }
+    wrong
+}
+
+/// What must hold for every case, expected or known wrong: no production secret comes back
+/// to the agent, no capability token and no header the case names reaches the upstream,
+/// everything that reaches it carries the real credential, and only a case expected to be
+/// held (or known wrong) is answered with a hold.
+fn invariant_violations(case: &Case, observed: &Observed) -> Vec<String> {
+    let reply = &observed.reply;
+    let mut wrong = Vec::new();
+    let answer = format!("{}\r\n\r\n{}", reply.head, reply.body);
+    if let Some(secret) = production_secret_in(&answer) {
+        wrong.push(format!(
+            "a production secret came back ({}…)",
+            &secret[..8.min(secret.len())]
+        ));
+    }
+    if case.expect != Expect::Hold && case.known_wrong.is_none() && reply.hold_id().is_some() {
+        wrong.push(format!("a hold was created: {}", reply.brief()));
+    }
+    for record in &observed.all {
+        if !record.headers_with_capability_token.is_empty() {
+            wrong.push(format!(
+                "a capability token reached the upstream in {:?}",
+                record.headers_with_capability_token
+            ));
+        }
+        if !record.authorized || record.auth_header != blastdoor_sim::AuthHeader::Bearer {
+            wrong.push(format!(
+                "reached the upstream without the real credential in its header: {:?}",
+                record.auth_header
+            ));
+        }
+        for header in &case.must_not_reach {
+            if record.header_names.contains(header) {
+                wrong.push(format!("header `{header}` reached the upstream"));
+            }
+        }
+    }
+    wrong
+}
+
+/// Counts per class, for the printed table.
+#[derive(Default)]
+struct Tally {
+    cases: usize,
+    forwarded: usize,
+    denied: usize,
+    held: usize,
+    malformed: usize,
+    production_secrets_returned: usize,
+    known_wrong: usize,
+    mismatches: usize,
+}
+
+fn corpus_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test_data/gateway-corpus")
+}
+
+fn load_cases() -> Vec<Case> {
+    let path = corpus_dir().join("cases.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut cases = Vec::new();
+    let mut names = BTreeSet::new();
+    for (number, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let case: Case = serde_json::from_str(line)
+            .unwrap_or_else(|error| panic!("{}:{}: {error}", path.display(), number + 1));
+        assert!(
+            names.insert((case.class.clone(), case.name.clone())),
+            "{}:{}: case `{}` of `{}` is there twice",
+            path.display(),
+            number + 1,
+            case.name,
+            case.class
+        );
+        cases.push(case);
+    }
+    cases
+}
+
+#[test]
+fn the_gateway_corpus_gets_the_expected_answer_for_every_case() {
+    let cases = load_cases();
+    assert!(cases.len() >= 300, "only {} cases", cases.len());
+    // BLASTDOOR_CORPUS_VERBOSE=1 prints every case's answer and rule ids.
+    let verbose = std::env::var_os("BLASTDOOR_CORPUS_VERBOSE").is_some();
+    let mut classes: Vec<&str> = Vec::new();
+    for case in &cases {
+        if !classes.contains(&case.class.as_str()) {
+            classes.push(&case.class);
+        }
+    }
+    let mut mismatches = Vec::new();
+    let mut known_wrong = Vec::new();
+    let mut table = Vec::new();
+    for class in classes {
+        // A class runs against its own simulator and gateway: a write one class forwards
+        // cannot change what another class finds.
+        let mut gateway = Gateway::start();
+        let mut tally = Tally::default();
+        let mut held = BTreeSet::new();
+        for case in cases.iter().filter(|case| case.class == class) {
+            let observed = run_case(&mut gateway, case);
+            let differences = outcome_differences(case, &observed);
+            let violations = invariant_violations(case, &observed);
+            tally.cases += 1;
+            if !observed.reached.is_empty() {
+                tally.forwarded += 1;
+            }
+            match observed.reply.status {
+                403 => tally.denied += 1,
+                428 => tally.held += 1,
+                400 | 405 | 411 | 413 | 415 => tally.malformed += 1,
+                _ => {}
+            }
+            if let Some(id) = observed.reply.hold_id() {
+                held.insert(id);
+            }
+            let answer = format!("{}{}", observed.reply.head, observed.reply.body);
+            if production_secret_in(&answer).is_some() {
+                tally.production_secrets_returned += 1;
+            }
+            if verbose {
+                println!(
+                    "[{class}] {}: {} forwarded={} rules={:?}",
+                    case.name,
+                    observed.reply.status,
+                    !observed.reached.is_empty(),
+                    observed.reply.rule_ids()
+                );
+            }
+            let title = format!(
+                "[{class}] {} (token {}, expected {:?})",
+                case.name, case.token, case.expect
+            );
+            match &case.known_wrong {
+                Some(why) if !differences.is_empty() => {
+                    tally.known_wrong += 1;
+                    known_wrong.push(format!(
+                        "{title}: {why}\n    got: {}",
+                        differences.join("\n    got: ")
+                    ));
+                }
+                Some(_) => mismatches.push(format!(
+                    "{title}: marked known_wrong but now behaves as expected; remove the mark"
+                )),
+                None if !differences.is_empty() => {
+                    mismatches.push(format!("{title}:\n    {}", differences.join("\n    ")));
+                }
+                None => {}
+            }
+            if !violations.is_empty() {
+                mismatches.push(format!("{title}:\n    {}", violations.join("\n    ")));
+            }
+            let unexpected =
+                !violations.is_empty() || (case.known_wrong.is_none() != differences.is_empty());
+            tally.mismatches += usize::from(unexpected);
+        }
+        // No refusal created a hold behind the agent's back: the holds stored are exactly
+        // the ones the agent was told about.
+        let stored = gateway.hold_ids();
+        if stored != held {
+            mismatches.push(format!(
+                "[{class}] holds stored {stored:?} but the agent was told about {held:?}"
+            ));
+        }
+        table.push(format!(
+            "{class}: {} cases, {} forwarded, {} denied, {} held, {} malformed, {} production secrets returned, {} known wrong, {} not as expected",
+            tally.cases,
+            tally.forwarded,
+            tally.denied,
+            tally.held,
+            tally.malformed,
+            tally.production_secrets_returned,
+            tally.known_wrong,
+            tally.mismatches
+        ));
+    }
+    println!("gateway corpus ({} cases):", cases.len());
+    for line in &table {
+        println!("  {line}");
+    }
+    if !known_wrong.is_empty() {
+        println!(
+            "known wrong ({}), gateway bugs to fix:\n{}",
+            known_wrong.len(),
+            known_wrong.join("\n")
+        );
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} case(s) not as expected:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
