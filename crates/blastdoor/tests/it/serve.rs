@@ -442,6 +442,74 @@ fn the_incident_is_denied_by_a_staging_token_and_held_for_two_approvers_with_a_w
     assert!(!sim.mutations_seen().contains(&"volumeDelete".to_owned()));
 }
 
+/// The incident's first step done through blastdoor itself: production's decrypted variables
+/// read through nested fields with a staging token. Refused, whatever the aliases; a staging
+/// token that names `read-secrets` reads staging's secrets and only those.
+#[test]
+fn production_secrets_never_reach_a_staging_token_through_nested_fields() {
+    let Setup { sim, home, served } = setup(None);
+    let leaked = |body: &str| {
+        blastdoor_sim::secrets::PRODUCTION
+            .iter()
+            .any(|secret| body.contains(secret))
+    };
+    let staging = mint(&home, "staging", "read,write");
+    let with_secrets = mint(&home, "staging", "read,read-secrets");
+    let attacks = [
+        "{ projects { edges { node { environments { edges { node { name config(decryptVariables: true) } } } } } } }".to_owned(),
+        "{ me { workspaces { projects { edges { node { docs: environments { edges { node { readme: config(decryptVariables: true) } } } } } } } } }".to_owned(),
+        format!("{{ environment(id: \"{}\") {{ config(decryptVariables: true) }} }}", ids::PRODUCTION),
+    ];
+    for token in [&staging, &with_secrets] {
+        for attack in &attacks {
+            let reply = graphql(
+                served.address,
+                token,
+                serde_json::json!({ "query": attack }),
+            );
+            assert_eq!(reply.status, 403, "{attack}: {reply:?}");
+            assert!(!leaked(&reply.body), "{reply:?}");
+        }
+    }
+    // Staging's own secrets: refused without read-secrets, returned with it.
+    let own = format!(
+        "{{ environment(id: \"{}\") {{ config(decryptVariables: true) }} }}",
+        ids::STAGING
+    );
+    let refused = graphql(
+        served.address,
+        &staging,
+        serde_json::json!({ "query": own }),
+    );
+    assert_eq!(refused.status, 403, "{refused:?}");
+    let allowed = graphql(
+        served.address,
+        &with_secrets,
+        serde_json::json!({ "query": own }),
+    );
+    assert_eq!(allowed.status, 200, "{allowed:?}");
+    assert!(
+        blastdoor_sim::secrets::STAGING
+            .iter()
+            .any(|secret| allowed.body.contains(secret)),
+        "{allowed:?}"
+    );
+    assert!(!leaked(&allowed.body), "{allowed:?}");
+    // Nothing that decrypts configuration reached the upstream but that one request.
+    let decrypting = sim
+        .state
+        .requests()
+        .iter()
+        .filter(|request| {
+            request
+                .resolved_fields()
+                .iter()
+                .any(|field| field.parent_type == "Environment" && field.field == "config")
+        })
+        .count();
+    assert_eq!(decrypting, 1);
+}
+
 #[test]
 fn an_unknown_mutation_is_held_with_a_hold_id() {
     let Setup { sim, home, served } = setup(None);
