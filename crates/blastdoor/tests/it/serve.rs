@@ -580,7 +580,7 @@ fn ambiguous_framing_oversized_bodies_and_slow_clients_are_refused() {
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
     let head = format!(
-        "POST /railway/graphql/v2 HTTP/1.1\r\nHost: x\r\n{auth}\r\nContent-Length: 100\r\n\r\n{{\"query\":"
+        "POST /railway/graphql/v2 HTTP/1.1\r\nHost: x\r\n{auth}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"query\":"
     );
     stream.write_all(head.as_bytes()).unwrap();
     let reply = read_reply(&mut stream);
@@ -621,14 +621,16 @@ fn requests_without_a_valid_token_are_refused_before_anything_else() {
     let reply = post(served.address, "/railway/graphql/v2", "X-Nothing: 1", body);
     assert_eq!(reply.status, 401, "{reply:?}");
     assert_eq!(reply.code(), "BLASTDOOR_TOKEN_MISSING");
-    // The raw Railway token an agent might have found is not a blastdoor token.
+    // The raw Railway token an agent might have found is not a blastdoor token: refused as a
+    // found credential (see `a_found_credential_is_refused_and_recorded_without_its_value`).
     let reply = post(
         served.address,
         "/railway/graphql/v2",
         &bearer(INCIDENT_ACCOUNT_TOKEN),
         body,
     );
-    assert_eq!(reply.status, 401, "{reply:?}");
+    assert_eq!(reply.status, 403, "{reply:?}");
+    assert_eq!(reply.code(), "BLASTDOOR_FOUND_CREDENTIAL");
     assert!(!reply.body.contains(INCIDENT_ACCOUNT_TOKEN));
     let reply = post(
         served.address,
