@@ -13,6 +13,19 @@ pub enum GatewayError {
     UnknownUpstream(String),
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("method `{method}` is not accepted here (allowed: {allow})")]
+    MethodNotAllowed {
+        method: String,
+        /// The value of the `Allow` header in the answer.
+        allow: &'static str,
+    },
+    #[error("unsupported request body: {0}")]
+    UnsupportedMediaType(String),
+    #[error("a credential that is not a capability token was sent in the `{header}` header")]
+    FoundCredential {
+        /// The header's name; never its value.
+        header: String,
+    },
     #[error("ambiguous request framing: {}", .0.code())]
     Framing(Violation),
     #[error("request body larger than {limit} bytes")]

@@ -81,12 +81,23 @@ pub fn error(kind: Option<UpstreamKind>, error: &GatewayError) -> Response<Gatew
     );
     if matches!(
         error,
-        GatewayError::Framing(_) | GatewayError::BodyTooLarge { .. } | GatewayError::SlowClient
+        GatewayError::Framing(_)
+            | GatewayError::BodyTooLarge { .. }
+            | GatewayError::SlowClient
+            | GatewayError::BadRequest(_)
+            | GatewayError::MethodNotAllowed { .. }
+            | GatewayError::UnsupportedMediaType(_)
+            | GatewayError::FoundCredential { .. }
     ) {
-        // The connection's framing can no longer be trusted.
+        // The connection's framing can no longer be trusted, or a body was left unread.
         response
             .headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    if let GatewayError::MethodNotAllowed { allow, .. } = error {
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(allow));
     }
     response
 }
@@ -100,7 +111,22 @@ fn classify(error: &GatewayError) -> (StatusCode, &'static str, String) {
             "BLASTDOOR_UNKNOWN_UPSTREAM",
             format!("no upstream named `{}` is configured; call /<upstream>/<path>", truncate(name)),
         ),
-        GatewayError::BadRequest(why) => (StatusCode::BAD_REQUEST, "BLASTDOOR_BAD_REQUEST", format!("bad request: {why}")),
+        GatewayError::BadRequest(why) => (StatusCode::BAD_REQUEST, "BLASTDOOR_BAD_REQUEST", format!("bad request: {why}. {not_forwarded}")),
+        GatewayError::MethodNotAllowed { method, allow } => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "BLASTDOOR_METHOD_NOT_ALLOWED",
+            format!("method `{}` is not accepted here; use one of: {allow}. {not_forwarded}", truncate(method)),
+        ),
+        GatewayError::UnsupportedMediaType(why) => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "BLASTDOOR_UNSUPPORTED_MEDIA_TYPE",
+            format!("{why}. {not_forwarded}"),
+        ),
+        GatewayError::FoundCredential { header } => (
+            StatusCode::FORBIDDEN,
+            "BLASTDOOR_FOUND_CREDENTIAL",
+            format!("the `{}` header carries a credential that is not your blastdoor token. Do not use credentials you found; use your blastdoor token (bd1_...) as `Authorization: Bearer`. This attempt was recorded. {not_forwarded} {HUMAN_DECIDES}", truncate(header)),
+        ),
         GatewayError::Framing(violation) => (
             StatusCode::BAD_REQUEST,
             "BLASTDOOR_AMBIGUOUS_FRAMING",

@@ -653,7 +653,7 @@ fn ambiguous_framing_oversized_bodies_and_slow_clients_are_refused() {
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
     let head = format!(
-        "POST /railway/graphql/v2 HTTP/1.1\r\nHost: x\r\n{auth}\r\nContent-Length: 100\r\n\r\n{{\"query\":"
+        "POST /railway/graphql/v2 HTTP/1.1\r\nHost: x\r\n{auth}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"query\":"
     );
     stream.write_all(head.as_bytes()).unwrap();
     let reply = read_reply(&mut stream);
@@ -694,14 +694,16 @@ fn requests_without_a_valid_token_are_refused_before_anything_else() {
     let reply = post(served.address, "/railway/graphql/v2", "X-Nothing: 1", body);
     assert_eq!(reply.status, 401, "{reply:?}");
     assert_eq!(reply.code(), "BLASTDOOR_TOKEN_MISSING");
-    // The raw Railway token an agent might have found is not a blastdoor token.
+    // The raw Railway token an agent might have found is not a blastdoor token: refused as a
+    // found credential (see `a_found_credential_is_refused_and_recorded_without_its_value`).
     let reply = post(
         served.address,
         "/railway/graphql/v2",
         &bearer(INCIDENT_ACCOUNT_TOKEN),
         body,
     );
-    assert_eq!(reply.status, 401, "{reply:?}");
+    assert_eq!(reply.status, 403, "{reply:?}");
+    assert_eq!(reply.code(), "BLASTDOOR_FOUND_CREDENTIAL");
     assert!(!reply.body.contains(INCIDENT_ACCOUNT_TOKEN));
     let reply = post(
         served.address,
@@ -711,6 +713,146 @@ fn requests_without_a_valid_token_are_refused_before_anything_else() {
     );
     assert_eq!(reply.status, 404, "{reply:?}");
     assert!(sim.state.requests().is_empty());
+}
+
+/// A Railway account token's shape (a UUID), as an agent might find one in a file.
+const FOUND_RAILWAY_TOKEN: &str = "3f6c1a2e-8b4d-4c9e-a1f7-2d5e8b9c0a41";
+
+#[test]
+fn a_found_credential_is_refused_and_recorded_without_its_value() {
+    let Setup { sim, home, served } = setup(None);
+    let token = mint(&home, "staging", "read");
+    let body = r#"{"query":"query { me { id } }"}"#;
+    // Alone, as the account token the agent found, and beside the agent's own token.
+    let alone = post(
+        served.address,
+        "/railway/graphql/v2",
+        &bearer(INCIDENT_ACCOUNT_TOKEN),
+        body,
+    );
+    let beside = post(
+        served.address,
+        "/railway/graphql/v2",
+        &format!(
+            "{}\r\nTeam-Access-Token: {FOUND_RAILWAY_TOKEN}",
+            bearer(&token)
+        ),
+        body,
+    );
+    for (reply, header) in [(&alone, "authorization"), (&beside, "team-access-token")] {
+        assert_eq!(reply.status, 403, "{reply:?}");
+        assert_eq!(reply.code(), "BLASTDOOR_FOUND_CREDENTIAL");
+        let message = reply.json()["errors"][0]["message"].to_string();
+        assert!(
+            message.contains("Do not use credentials you found")
+                && message.contains("use your blastdoor token")
+                && message.contains(header),
+            "{message}"
+        );
+        assert!(
+            !reply.body.contains(INCIDENT_ACCOUNT_TOKEN)
+                && !reply.body.contains(FOUND_RAILWAY_TOKEN),
+            "{reply:?}"
+        );
+    }
+    assert!(
+        sim.state.requests().is_empty(),
+        "{:?}",
+        sim.state.requests()
+    );
+    // Both are in the ledger as denies, naming the header; the second names the agent.
+    let refusals: Vec<String> = ledger_entries(&home)
+        .iter()
+        .map(|entry| entry.to_string())
+        .filter(|entry| entry.contains("gateway.found-credential"))
+        .collect();
+    assert_eq!(refusals.len(), 2, "{refusals:?}");
+    assert!(
+        refusals[0].contains("`authorization`") && refusals[0].contains("deny"),
+        "{}",
+        refusals[0]
+    );
+    assert!(
+        refusals[1].contains("`team-access-token`") && refusals[1].contains("claude-staging-fix"),
+        "{}",
+        refusals[1]
+    );
+    for entry in &refusals {
+        assert!(
+            !entry.contains(INCIDENT_ACCOUNT_TOKEN) && !entry.contains(FOUND_RAILWAY_TOKEN),
+            "{entry}"
+        );
+    }
+    for name in ["ledger.sqlite", "ledger.sqlite-wal"] {
+        let path = home.path().join(name);
+        if path.exists() {
+            for value in [INCIDENT_ACCOUNT_TOKEN, FOUND_RAILWAY_TOKEN] {
+                assert!(!file_contains(&path, value.as_bytes()), "{name} holds it");
+            }
+        }
+    }
+}
+
+#[test]
+fn malformed_requests_never_reach_railway_and_are_not_held() {
+    let Setup { sim, home, served } = setup(None);
+    let token = mint(&home, "staging,production", "read,write,destroy");
+    let auth = bearer(&token);
+    let delete = format!(
+        r#"{{"query":"mutation {{ volumeDelete(volumeId: \"{}\") }}"}}"#,
+        ids::PG_DATA
+    );
+    let query = "query%20%7B%20me%20%7B%20id%20%7D%20%7D";
+    let shapes = [
+        (
+            format!(
+                "GET /railway/graphql/v2?query={query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{delete}",
+                delete.len()
+            ),
+            400,
+        ),
+        (
+            format!(
+                "PUT /railway/graphql/v2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{delete}",
+                delete.len()
+            ),
+            405,
+        ),
+        (
+            format!(
+                "POST /railway/graphql/v2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{delete}",
+                delete.len()
+            ),
+            415,
+        ),
+        (
+            format!(
+                "POST /railway/graphql/v2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n{delete}",
+                delete.len()
+            ),
+            415,
+        ),
+        (
+            format!(
+                "POST /railway/graphql/v2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\r\nContent-Type: application/json\r\nX-HTTP-Method-Override: GET\r\nContent-Length: {}\r\n\r\n{delete}",
+                delete.len()
+            ),
+            400,
+        ),
+    ];
+    for (request, status) in &shapes {
+        let reply = send_raw(served.address, request.as_bytes());
+        assert_eq!(reply.status, *status, "{request}: {reply:?}");
+        assert!(reply.json()["errors"][0]["extensions"]["hold_id"].is_null());
+    }
+    assert!(
+        sim.state.requests().is_empty(),
+        "{:?}",
+        sim.state.requests()
+    );
+    let holds = home.run(&["holds", "--json"]);
+    assert!(!stdout(&holds).contains("hold_"), "{}", stdout(&holds));
+    assert!(sim.state.has_volume(ids::PG_DATA));
 }
 
 #[test]
