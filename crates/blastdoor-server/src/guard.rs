@@ -477,33 +477,42 @@ impl GuardPipeline {
         let path = request.path_and_query.split('?').next().unwrap_or("/");
         match &guard.classifier {
             Classifier::Railway(resolver) => {
-                if path != crate::topology::GRAPHQL_PATH {
-                    let description = format!("{upstream} {method} {path}: not a GraphQL request");
-                    let part = Part::new(
-                        Risk::Unknown,
-                        rule("railway.path-unknown"),
-                        format!("`{method} {path}` is not an endpoint blastdoor knows"),
-                        vec![
-                            Target::new("request", path, vec![Environment::Unknown])
-                                .on_upstream(upstream),
-                        ],
+                let classification = if path == crate::topology::GRAPHQL_PATH {
+                    // One reading: GET runs a query from the query string, POST a JSON body;
+                    // any other method, a POST that also carries GraphQL parameters in its
+                    // URL, and a document that does not parse or validate are malformed and
+                    // refused (400), never held.
+                    let classification = blastdoor_http::railway::classify_http(
+                        &method,
+                        request.query.as_deref(),
+                        &request.body,
                     );
-                    return Ok((OperationKind::Http, description, vec![part]));
-                }
-                // One reading: GET runs a query from the query string, POST a JSON body; any
-                // other method, a POST that also carries GraphQL parameters in its URL, and a
-                // document that does not parse or validate are malformed and refused (400),
-                // never held.
-                let classification = blastdoor_http::railway::classify_http(
-                    &method,
-                    request.query.as_deref(),
-                    &request.body,
-                );
-                if let Some(why) = &classification.malformed {
+                    if let Some(why) = &classification.malformed {
+                        return Err(GatewayError::BadRequest(format!(
+                            "malformed GraphQL request: {why}"
+                        )));
+                    }
+                    classification
+                } else if blastdoor_http::railway::upload::upload_path(path).is_some() {
+                    let field = blastdoor_http::railway::upload::classify_upload(
+                        &method,
+                        path,
+                        request.query.as_deref(),
+                    )
+                    .map_err(|error| GatewayError::BadRequest(error.to_string()))?;
+                    blastdoor_http::railway::RailwayClassification {
+                        risk: field.risk,
+                        fields: vec![field],
+                        malformed: None,
+                    }
+                } else {
                     return Err(GatewayError::BadRequest(format!(
-                        "malformed GraphQL request: {why}"
+                        "`{method} {}` is not an endpoint of Railway's API that blastdoor knows: \
+                         send GraphQL to {}, uploads to /project/ID/environment/ID/up",
+                        path.chars().take(120).collect::<String>(),
+                        crate::topology::GRAPHQL_PATH
                     )));
-                }
+                };
                 self.resolve_railway(request, guard, resolver, &classification)
                     .await?;
                 let resolved = resolver.current();
