@@ -1,9 +1,10 @@
 //! The approvals half of [`GuardPipeline`]: storing a hold for a held request (and telling the
 //! approvers) — or naming the agent's identical pending hold, or, past the agent's cap of
-//! pending holds, refusing with 429 and a ledger entry — and releasing a re-sent one (`Blastdoor-Hold: ID`) exactly once: the hold's
-//! agent, the digest, the cooling-off window and the freeze are checked, protected resources
-//! are snapshotted, the hold is claimed, and the release is durable in the ledger before the
-//! gateway forwards it. Every refusal is a [`Refusal`]; every failure an error, never a forward.
+//! pending holds, refusing with 429 and a ledger entry — and releasing a re-sent one
+//! (`Blastdoor-Hold: ID`) exactly once: the hold's agent, the digest, the cooling-off window and
+//! the freeze are checked, protected resources are snapshotted, the hold is claimed, and the
+//! release is durable in the ledger before the gateway forwards it. Every refusal is a
+//! [`Refusal`]; every failure an error, never a forward.
 
 use std::num::NonZeroU8;
 use std::sync::Arc;
