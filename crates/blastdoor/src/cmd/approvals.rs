@@ -128,7 +128,7 @@ pub struct HoldsArgs {
     /// Only the holds this agent asked for.
     #[arg(long, value_name = "NAME")]
     agent: Option<String>,
-    /// Only how many holds wait for a decision, per agent and in all.
+    /// Only how many holds wait for a decision, per agent and in all (every agent's).
     #[arg(long)]
     counts: bool,
 }
@@ -209,8 +209,7 @@ pub fn run_holds(args: HoldsArgs) -> anyhow::Result<ExitCode> {
 fn counts_text(counts: &[PendingCount], cap: u32) -> String {
     let total: u64 = counts.iter().map(|count| count.pending).sum();
     let mut text = format!(
-        "waiting for a decision: {total} in all ({} per agent at most; `--agent NAME` shows one agent's)\n",
-        cap
+        "waiting for a decision: {total} in all ({cap} per agent at most; `--agent NAME` shows one agent's)\n"
     );
     for count in counts {
         let agent = count
