@@ -48,6 +48,16 @@ pub enum GatewayError {
     CredentialUnavailable { upstream: String, why: String },
     #[error("the approval state is unavailable: {0}")]
     ApprovalsUnavailable(String),
+    /// The agent already has `pending` holds waiting (the cap); no hold was created.
+    #[error(
+        "the agent already has {pending} holds waiting for a decision (at most {cap}): no hold was created"
+    )]
+    HoldQueueFull {
+        pending: u64,
+        cap: u32,
+        /// Seconds until the agent's oldest pending hold expires, if no human decides first.
+        retry_after_secs: Option<u64>,
+    },
     #[error("the snapshot before the destroy failed: {0}")]
     SnapshotFailed(String),
     #[error("the upstream could not be reached: {0}")]

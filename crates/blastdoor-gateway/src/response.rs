@@ -99,6 +99,15 @@ pub fn error(kind: Option<UpstreamKind>, error: &GatewayError) -> Response<Gatew
             .headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static(allow));
     }
+    if let GatewayError::HoldQueueFull {
+        retry_after_secs: Some(seconds),
+        ..
+    } = error
+    {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(*seconds));
+    }
     response
 }
 
@@ -176,6 +185,11 @@ fn classify(error: &GatewayError) -> (StatusCode, &'static str, String) {
             StatusCode::SERVICE_UNAVAILABLE,
             "BLASTDOOR_APPROVALS_UNAVAILABLE",
             format!("blastdoor could not read or record the approval state. {not_forwarded} {HUMAN_DECIDES}"),
+        ),
+        GatewayError::HoldQueueFull { pending, cap, .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "BLASTDOOR_HOLD_QUEUE_FULL",
+            format!("you already have {pending} operations waiting for a human decision, the most blastdoor keeps for one agent ({cap}). No hold was created. {not_forwarded} A human must approve, deny or cancel your pending holds before you can ask for another; re-sending a request that is already pending names its existing hold and adds nothing. {HUMAN_DECIDES}"),
         ),
         GatewayError::SnapshotFailed(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -285,6 +299,33 @@ mod tests {
         let json = body_json(response).await;
         assert_eq!(json["code"], "BLASTDOOR_DENIED");
         assert_eq!(json["status"], 403);
+    }
+
+    #[tokio::test]
+    async fn a_full_hold_queue_is_429_with_retry_after() {
+        let full = GatewayError::HoldQueueFull {
+            pending: 20,
+            cap: 20,
+            retry_after_secs: Some(3599),
+        };
+        let response = error(Some(UpstreamKind::Railway), &full);
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "3599");
+        let json = body_json(response).await;
+        assert_eq!(
+            json["errors"][0]["extensions"]["code"],
+            "BLASTDOOR_HOLD_QUEUE_FULL"
+        );
+        let message = json["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("20 operations waiting"), "{message}");
+        assert!(message.contains("other credentials"), "{message}");
+        let without = GatewayError::HoldQueueFull {
+            pending: 20,
+            cap: 20,
+            retry_after_secs: None,
+        };
+        let response = error(Some(UpstreamKind::Rest), &without);
+        assert!(!response.headers().contains_key(header::RETRY_AFTER));
     }
 
     #[tokio::test]

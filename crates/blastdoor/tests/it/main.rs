@@ -15,6 +15,7 @@ mod approvals;
 mod audit;
 mod browser;
 mod check;
+mod flood;
 mod hook;
 mod init;
 mod install;

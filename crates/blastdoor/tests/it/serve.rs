@@ -207,12 +207,22 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
+    /// The value of header `name` (case-insensitive), if sent.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then_some(value.trim())
+        })
+    }
+
     pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|error| panic!("{error}: {}", self.body))
     }
 
     /// The `extensions.code` of the first GraphQL error.
-    fn code(&self) -> String {
+    pub(crate) fn code(&self) -> String {
         self.json()["errors"][0]["extensions"]["code"]
             .as_str()
             .unwrap_or_default()
@@ -1216,6 +1226,12 @@ pub(crate) fn incident() -> serde_json::Value {
     serde_json::json!({ "query": format!("mutation {{ volumeDelete(volumeId: \"{}\") }}", ids::PG_DATA) })
 }
 
+/// The incident's delete as the operation named `Delete<n>`: the same destroy, a different
+/// request (so a hold of its own, not the pending one of [`incident`]).
+pub(crate) fn incident_numbered(n: usize) -> serde_json::Value {
+    serde_json::json!({ "query": format!("mutation Delete{n} {{ volumeDelete(volumeId: \"{}\") }}", ids::PG_DATA) })
+}
+
 /// `config(sim)` plus `extra` TOML (`[approvals]`, `[snapshots]`, `[[protect]]`).
 pub(crate) fn home_with(sim: &Sim, extra: &str) -> TestHome {
     let home = prepared_home(sim);
@@ -1251,7 +1267,7 @@ pub(crate) fn totp_code(seed: &[u8]) -> String {
     totp::format_code(totp::code_at(seed, now_unix()))
 }
 
-fn approve(home: &TestHome, id: &str, name: &str, seed: &[u8]) {
+pub(crate) fn approve(home: &TestHome, id: &str, name: &str, seed: &[u8]) {
     let output = home.run(&["approve", id, "--as", name, "--code", &totp_code(seed)]);
     assert!(
         output.status.success(),
@@ -1275,7 +1291,7 @@ pub(crate) fn resend(
     )
 }
 
-fn hold_id_of(reply: &Reply) -> String {
+pub(crate) fn hold_id_of(reply: &Reply) -> String {
     assert_eq!(reply.status, 428, "{reply:?}");
     reply.json()["errors"][0]["extensions"]["hold_id"]
         .as_str()
@@ -1283,7 +1299,7 @@ fn hold_id_of(reply: &Reply) -> String {
         .to_owned()
 }
 
-fn hold_code(reply: &Reply) -> String {
+pub(crate) fn hold_code(reply: &Reply) -> String {
     reply.json()["errors"][0]["extensions"]["hold_code"]
         .as_str()
         .unwrap_or_default()
@@ -1298,7 +1314,7 @@ pub(crate) fn volume_deletes(sim: &Sim) -> usize {
 }
 
 /// Every ledger entry as JSON (`blastdoor audit log --json`).
-fn ledger_entries(home: &TestHome) -> Vec<serde_json::Value> {
+pub(crate) fn ledger_entries(home: &TestHome) -> Vec<serde_json::Value> {
     let output = home.run(&["audit", "log", "--json", "--limit", "100000"]);
     assert!(
         output.status.success(),
@@ -1313,7 +1329,10 @@ fn ledger_entries(home: &TestHome) -> Vec<serde_json::Value> {
 }
 
 /// The first value under `key` anywhere in `value`.
-fn find_key<'a>(value: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
+pub(crate) fn find_key<'a>(
+    value: &'a serde_json::Value,
+    key: &str,
+) -> Option<&'a serde_json::Value> {
     match value {
         serde_json::Value::Object(map) => map
             .get(key)
@@ -1323,7 +1342,7 @@ fn find_key<'a>(value: &'a serde_json::Value, key: &str) -> Option<&'a serde_jso
     }
 }
 
-fn hold_state(home: &TestHome, id: &str) -> String {
+pub(crate) fn hold_state(home: &TestHome, id: &str) -> String {
     let store = blastdoor_approval::HoldStore::open_in_home(&home.path()).unwrap();
     store.hold(id).unwrap().state.as_str().to_owned()
 }
@@ -1607,8 +1626,15 @@ fn many_holds_approved_and_resent_at_once_each_run_exactly_once() {
     let home = home_with(&sim, "[approvals]\ncooling_off = \"0s\"\n");
     let served = Served::start(&home, None);
     let token = mint(&home, "staging,production", "read,write,destroy");
-    let ids_held: Vec<String> = (0..HOLDS)
-        .map(|_| hold_id_of(&graphql(served.address, &token, incident())))
+    // Distinct requests: an identical one would name the pending hold instead of a new one.
+    let ids_held: Vec<(String, serde_json::Value)> = (0..HOLDS)
+        .map(|n| {
+            let body = incident_numbered(n);
+            (
+                hold_id_of(&graphql(served.address, &token, body.clone())),
+                body,
+            )
+        })
         .collect();
     let alice = enrol(&home, "alice");
     let bob = enrol(&home, "bob");
@@ -1619,19 +1645,24 @@ fn many_holds_approved_and_resent_at_once_each_run_exactly_once() {
         .verify_approver("alice", &totp_code(&alice), now)
         .unwrap();
     let bob = store.verify_approver("bob", &totp_code(&bob), now).unwrap();
-    for id in &ids_held {
+    for (id, _) in &ids_held {
         store.approve_as(id, &alice, now).unwrap();
         store.approve_as(id, &bob, now).unwrap();
     }
     let address = served.address;
     let barrier = Arc::new(std::sync::Barrier::new(HOLDS * SENDERS_PER_HOLD));
     let mut threads = Vec::new();
-    for id in &ids_held {
+    for (id, body) in &ids_held {
         for _ in 0..SENDERS_PER_HOLD {
-            let (id, token, barrier) = (id.clone(), token.clone(), Arc::clone(&barrier));
+            let (id, body, token, barrier) = (
+                id.clone(),
+                body.clone(),
+                token.clone(),
+                Arc::clone(&barrier),
+            );
             threads.push(std::thread::spawn(move || {
                 barrier.wait();
-                resend(address, &token, &id, &incident()).status
+                resend(address, &token, &id, &body).status
             }));
         }
     }
@@ -1648,7 +1679,7 @@ fn many_holds_approved_and_resent_at_once_each_run_exactly_once() {
         "{statuses:?}"
     );
     assert_eq!(volume_deletes(&sim), HOLDS);
-    for id in &ids_held {
+    for (id, _) in &ids_held {
         assert_eq!(hold_state(&home, id), "executed");
     }
 }
