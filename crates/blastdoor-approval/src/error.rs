@@ -2,7 +2,7 @@
 //! answer differently (a replay, an altered request, an expired or denied hold, a wrong code)
 //! is its own variant, so the gateway and the UI can tell the agent or the human exactly why.
 
-use blastdoor_core::HoldId;
+use blastdoor_core::{AgentName, HoldId};
 
 use crate::HoldState;
 
@@ -54,6 +54,18 @@ pub enum ApprovalError {
     BadCoolingOff,
     #[error("a denial needs a reason")]
     MissingReason,
+    #[error(
+        "{} already has {pending} holds waiting for a decision, the most allowed per agent ({cap}): no hold was created",
+        agent_words(.agent.as_ref())
+    )]
+    QueueFull {
+        agent: Option<AgentName>,
+        pending: u64,
+        cap: u32,
+        /// When the agent's oldest pending hold expires (unix seconds), freeing a place if no
+        /// human decides before.
+        frees_at: Option<i64>,
+    },
 
     // --- Approvers and codes.
     #[error("invalid or already used code")]
@@ -96,6 +108,13 @@ impl From<rusqlite::Error> for ApprovalError {
     }
 }
 
+fn agent_words(agent: Option<&AgentName>) -> String {
+    agent.map_or_else(
+        || "a request without an agent".to_owned(),
+        |agent| format!("agent `{agent}`"),
+    )
+}
+
 impl ApprovalError {
     /// A stable, machine-readable code for answers to agents and API clients
     /// (`hold_already_executed`, `hold_digest_mismatch`, ...).
@@ -116,6 +135,7 @@ impl ApprovalError {
             ApprovalError::BadExpiry => "bad_expiry",
             ApprovalError::BadCoolingOff => "bad_cooling_off",
             ApprovalError::MissingReason => "missing_reason",
+            ApprovalError::QueueFull { .. } => "hold_queue_full",
             ApprovalError::InvalidCode => "invalid_code",
             ApprovalError::LockedOut { .. } => "approver_locked_out",
             ApprovalError::UnknownApprover(_) => "unknown_approver",

@@ -6,7 +6,10 @@
 //! - [`CanonicalRequest`] and its [`Digest`]: the exact operation an approval is bound to.
 //! - [`HoldStore`]: holds, approvers and the freeze flag in `BLASTDOOR_HOME/state.sqlite`
 //!   (WAL, safe for the gateway, the CLI and hook processes at once); every change is appended
-//!   to the ledger before it is acknowledged.
+//!   to the ledger before it is acknowledged. [`HoldStore::create_or_join`] protects the
+//!   approvers' queue: an agent's identical pending request maps to the hold it already has,
+//!   and an agent with too many pending holds gets [`ApprovalError::QueueFull`] instead of a
+//!   new one.
 //! - [`totp`]: RFC 6238 codes, with replay protection per approver.
 //! - [`plain_summary`]: "DELETE volume pg-data in production and staging — irreversible".
 //!
@@ -15,8 +18,10 @@
 //! ```no_run
 //! # use blastdoor_approval::*;
 //! # fn demo(store: &HoldStore, new_hold: NewHold, body: &[u8], now: i64) -> Result<(), ApprovalError> {
-//! // A request is held: store it and answer 428 with its id.
-//! let hold = store.create(new_hold, now)?;
+//! // A request is held: queue it (or find the agent's identical pending one) and answer 428
+//! // with its id; `QueueFull` when the agent already has 20 pending holds.
+//! let cap = std::num::NonZeroU32::new(20).unwrap_or(std::num::NonZeroU32::MIN);
+//! let hold = store.create_or_join(new_hold, cap, now)?.into_hold();
 //! // The agent re-sends with `Blastdoor-Hold: <id>`: canonicalise what it sent and claim.
 //! let resent = CanonicalRequest::new(blastdoor_core::Layer::Gateway, "POST", "railway", "/graphql/v2", body);
 //! let claimed = store.claim_for_execution(hold.id.as_str(), &resent.digest(), now)?;
@@ -50,7 +55,7 @@ pub use hold::{
 pub use redact::{body_is_text, redact_json, redacted_body_text, redacted_request_json};
 pub use store::{
     APPROVER_SECRETS_FILE, ApprovalLog, DEFAULT_HOLD_TTL_SECS, FROZEN_MARKER_FILE, HoldStore,
-    STATE_FILE, StorePaths, new_hold_id,
+    PendingCount, Queued, STATE_FILE, StorePaths, new_hold_id,
 };
 pub use summary::plain_summary;
 

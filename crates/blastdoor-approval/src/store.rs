@@ -10,13 +10,14 @@
 //! not show. (If the commit itself failed after the append, the ledger would show a change
 //! that did not happen; it can never miss one that did.)
 
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use blastdoor_audit::{Ledger, Record, UpstreamResponse};
 use blastdoor_core::{
-    Actor, HoldId, Layer, Operation, OperationKind, Reason, Risk, RuleId, Verdict,
+    Actor, AgentName, HoldId, Layer, Operation, OperationKind, Reason, Risk, RuleId, Verdict,
 };
 use rand_core::{OsRng, RngCore as _};
 use rusqlite::{Connection, OptionalExtension as _, Transaction, TransactionBehavior, params};
@@ -43,7 +44,8 @@ CREATE TABLE IF NOT EXISTS holds (
     not_before INTEGER,
     cooling_off_secs INTEGER NOT NULL DEFAULT 0,
     digest TEXT NOT NULL,
-    hold_json TEXT NOT NULL
+    hold_json TEXT NOT NULL,
+    agent TEXT
 );
 CREATE INDEX IF NOT EXISTS holds_by_state ON holds (state, created_at);
 CREATE TABLE IF NOT EXISTS approvers (
@@ -60,6 +62,37 @@ CREATE TABLE IF NOT EXISTS freeze (
     frozen_at INTEGER NOT NULL
 );
 ";
+
+/// What [`HoldStore::create_or_join`] did with a held request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Queued {
+    /// A new pending hold, recorded in the ledger.
+    Created(Hold),
+    /// The same agent's identical request was already waiting: that hold, unchanged.
+    Pending(Hold),
+}
+
+impl Queued {
+    pub fn hold(&self) -> &Hold {
+        match self {
+            Queued::Created(hold) | Queued::Pending(hold) => hold,
+        }
+    }
+
+    pub fn into_hold(self) -> Hold {
+        match self {
+            Queued::Created(hold) | Queued::Pending(hold) => hold,
+        }
+    }
+}
+
+/// How many holds of one agent wait for a decision.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PendingCount {
+    /// `None`: holds that name no agent.
+    pub agent: Option<AgentName>,
+    pub pending: u64,
+}
 
 /// Where a store keeps its files.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,14 +171,121 @@ impl HoldStore {
         &self.paths
     }
 
-    /// Stores a new pending hold (random 128-bit id) and records it in the ledger.
+    /// Stores a new pending hold (random 128-bit id) and records it in the ledger. Always a new
+    /// hold; the gateway uses [`HoldStore::create_or_join`], which protects the queue.
     pub fn create(&self, new: NewHold, now: i64) -> Result<Hold, ApprovalError> {
         let hold = Hold::new(new_hold_id()?, new, now)?;
         let mut connection = self.lock()?;
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.insert(&transaction, &hold, now)?;
+        transaction.commit()?;
+        Ok(hold)
+    }
+
+    /// Queues a held request, protecting the approvers' queue, in one transaction (atomic
+    /// across threads and processes):
+    /// - when the same agent already has a pending hold (not decided, not past its expiry) for
+    ///   the identical operation (same [`Digest`]), that hold is returned unchanged
+    ///   ([`Queued::Pending`]; nothing is written and it gets no new ledger entry);
+    /// - otherwise, when the agent already has `max_pending` pending holds, nothing is stored
+    ///   and the answer is [`ApprovalError::QueueFull`] (the caller records the refusal);
+    /// - otherwise a new hold is stored and recorded, as [`HoldStore::create`] does
+    ///   ([`Queued::Created`]).
+    ///
+    /// Holds are counted per agent name: every token of one agent shares the cap.
+    pub fn create_or_join(
+        &self,
+        new: NewHold,
+        max_pending: NonZeroU32,
+        now: i64,
+    ) -> Result<Queued, ApprovalError> {
+        let digest = new.request.digest();
+        let agent = new.agent.as_ref().map(AgentName::as_str).map(str::to_owned);
+        let mut connection = self.lock()?;
+        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existing = transaction
+            .query_row(
+                "SELECT id, state, hold_json FROM holds
+                 WHERE agent IS ?1 AND state = 'pending' AND expires_at > ?2 AND digest = ?3
+                 ORDER BY created_at, id
+                 LIMIT 1",
+                params![agent, now, digest.to_hex()],
+                |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                    ))
+                },
+            )
+            .optional()?;
+        if let Some((id, state, json)) = existing {
+            let hold = decode(&id, &state, &json)?;
+            if hold.agent == new.agent && hold.digest == digest {
+                return Ok(Queued::Pending(hold));
+            }
+            return Err(ApprovalError::Corrupt(format!(
+                "hold `{id}`: its row and its record disagree"
+            )));
+        }
+        let (pending, frees_at) = transaction.query_row(
+            "SELECT COUNT(*), MIN(expires_at) FROM holds
+             WHERE agent IS ?1 AND state = 'pending' AND expires_at > ?2",
+            params![agent, now],
+            |row| Ok((row.get::<_, u64>(0)?, row.get::<_, Option<i64>>(1)?)),
+        )?;
+        if pending >= u64::from(max_pending.get()) {
+            return Err(ApprovalError::QueueFull {
+                agent: new.agent,
+                pending,
+                cap: max_pending.get(),
+                frees_at,
+            });
+        }
+        let hold = Hold::new(new_hold_id()?, new, now)?;
+        self.insert(&transaction, &hold, now)?;
+        transaction.commit()?;
+        Ok(Queued::Created(hold))
+    }
+
+    /// How many holds wait for a decision (pending and not past their expiry at `now`), per
+    /// agent, most first (then by name); holds without an agent count under `None`.
+    pub fn pending_counts(&self, now: i64) -> Result<Vec<PendingCount>, ApprovalError> {
+        let connection = self.lock()?;
+        let mut statement = connection.prepare(
+            "SELECT agent, COUNT(*) FROM holds
+             WHERE state = 'pending' AND expires_at > ?1
+             GROUP BY agent
+             ORDER BY COUNT(*) DESC, agent",
+        )?;
+        let rows = statement.query_map([now], |row| {
+            Ok((row.get::<_, Option<String>>(0)?, row.get::<_, u64>(1)?))
+        })?;
+        let mut counts = Vec::new();
+        for row in rows {
+            let (agent, pending) = row?;
+            let agent = agent
+                .map(|name| {
+                    AgentName::new(&name).map_err(|_| {
+                        ApprovalError::Corrupt(format!("a hold names an invalid agent `{name}`"))
+                    })
+                })
+                .transpose()?;
+            counts.push(PendingCount { agent, pending });
+        }
+        Ok(counts)
+    }
+
+    /// Inserts a new hold and appends its ledger entry, inside `transaction`.
+    fn insert(
+        &self,
+        transaction: &Transaction<'_>,
+        hold: &Hold,
+        now: i64,
+    ) -> Result<(), ApprovalError> {
         transaction.execute(
-            "INSERT INTO holds (id, state, created_at, expires_at, not_before, cooling_off_secs, digest, hold_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO holds (id, state, created_at, expires_at, not_before, cooling_off_secs, digest, hold_json, agent)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 hold.id.as_str(),
                 hold.state.as_str(),
@@ -154,7 +294,8 @@ impl HoldStore {
                 hold.not_before,
                 hold.cooling_off_secs,
                 hold.digest.to_hex(),
-                encode(&hold)?,
+                encode(hold)?,
+                hold.agent.as_ref().map(AgentName::as_str),
             ],
         )?;
         let explanation = format!(
@@ -165,9 +306,8 @@ impl HoldStore {
             hold.approvals_required,
             vec![reason("approval.hold-created", explanation)],
         );
-        self.append(&hold_record(&hold, verdict, Vec::new(), now, None))?;
-        transaction.commit()?;
-        Ok(hold)
+        self.append(&hold_record(hold, verdict, Vec::new(), now, None))?;
+        Ok(())
     }
 
     /// The hold `id`, as stored (an overdue hold reads as stored until something touches it;
@@ -510,32 +650,42 @@ fn connect(path: &Path) -> Result<Connection, ApprovalError> {
 }
 
 /// Brings a database created by an earlier version up to [`SCHEMA`]: adds the
-/// `cooling_off_secs` column if missing (its holds read as having no window).
+/// `cooling_off_secs` column if missing (its holds read as having no window), and the `agent`
+/// column, filled from each stored hold, with the index the queue's limits are counted by.
 fn migrate(connection: &Connection) -> Result<(), ApprovalError> {
-    let has_column = |connection: &Connection| -> Result<bool, ApprovalError> {
-        Ok(connection
-            .query_row(
-                "SELECT 1 FROM pragma_table_info('holds') WHERE name = 'cooling_off_secs'",
-                [],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
+    let is_current = |connection: &Connection| -> Result<bool, ApprovalError> {
+        Ok(has_column(connection, "cooling_off_secs")?
+            && connection
+                .query_row(
+                    "SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = 'holds_by_agent'",
+                    [],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some())
     };
-    if has_column(connection)? {
+    if is_current(connection)? {
         return Ok(());
     }
     // Another process may be migrating at the same moment: check again under the write lock.
     connection.execute_batch("BEGIN IMMEDIATE")?;
-    let result = if has_column(connection)? {
-        Ok(())
-    } else {
-        connection
-            .execute_batch(
+    let result = (|| -> Result<(), ApprovalError> {
+        if !has_column(connection, "cooling_off_secs")? {
+            connection.execute_batch(
                 "ALTER TABLE holds ADD COLUMN cooling_off_secs INTEGER NOT NULL DEFAULT 0",
-            )
-            .map_err(ApprovalError::from)
-    };
+            )?;
+        }
+        if !has_column(connection, "agent")? {
+            connection.execute_batch(
+                "ALTER TABLE holds ADD COLUMN agent TEXT;
+                 UPDATE holds SET agent = json_extract(hold_json, '$.agent');",
+            )?;
+        }
+        connection.execute_batch(
+            "CREATE INDEX IF NOT EXISTS holds_by_agent ON holds (agent, state, expires_at)",
+        )?;
+        Ok(())
+    })();
     match result {
         Ok(()) => connection.execute_batch("COMMIT")?,
         Err(error) => {
@@ -544,6 +694,17 @@ fn migrate(connection: &Connection) -> Result<(), ApprovalError> {
         }
     }
     Ok(())
+}
+
+fn has_column(connection: &Connection, column: &str) -> Result<bool, ApprovalError> {
+    Ok(connection
+        .query_row(
+            "SELECT 1 FROM pragma_table_info('holds') WHERE name = ?1",
+            [column],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
 }
 
 /// Creates the database file 0600 before SQLite does (its -wal and -shm copy the mode).

@@ -64,6 +64,7 @@ pub(crate) struct RawApprovals {
     pub webhook_url: Option<Spanned<String>>,
     pub ui_base_url: Option<Spanned<String>>,
     pub schedule_project_deletes: Option<bool>,
+    pub max_pending_per_agent: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -259,6 +260,9 @@ pub struct ApprovalsConfig {
     /// An approved Railway `projectDelete` is forwarded as `projectScheduleDelete` (Railway's
     /// 48-hour grace) unless this is `false`.
     pub schedule_project_deletes: bool,
+    /// The most holds one agent may have waiting for a decision; past it the gateway refuses
+    /// (429) instead of queueing more. Counted per agent name: tokens of one agent share it.
+    pub max_pending_per_agent: NonZeroU32,
 }
 
 /// `[snapshots]`.

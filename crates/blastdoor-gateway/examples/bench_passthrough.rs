@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use blastdoor_gateway::{
-    ForwardPlan, Gateway, GatewayError, InboundRequest, Limits, Outcome, Pipeline, UpstreamKind,
-    UpstreamOutcome, UpstreamRoute,
+    ForwardPlan, Gateway, GatewayError, InboundRequest, Limits, Outcome, Pipeline, RefusedRequest,
+    UpstreamKind, UpstreamOutcome, UpstreamRoute,
 };
 
 /// The allocator `blastdoor` itself uses.
@@ -33,6 +33,10 @@ impl Pipeline for ForwardEverything {
     }
 
     async fn record_response(&self, _receipt: (), _outcome: UpstreamOutcome) {}
+
+    async fn record_refusal(&self, _refused: &RefusedRequest) -> Result<(), GatewayError> {
+        Ok(())
+    }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -13,6 +13,19 @@ pub enum GatewayError {
     UnknownUpstream(String),
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("method `{method}` is not accepted here (allowed: {allow})")]
+    MethodNotAllowed {
+        method: String,
+        /// The value of the `Allow` header in the answer.
+        allow: &'static str,
+    },
+    #[error("unsupported request body: {0}")]
+    UnsupportedMediaType(String),
+    #[error("a credential that is not a capability token was sent in the `{header}` header")]
+    FoundCredential {
+        /// The header's name; never its value.
+        header: String,
+    },
     #[error("ambiguous request framing: {}", .0.code())]
     Framing(Violation),
     #[error("request body larger than {limit} bytes")]
@@ -35,6 +48,16 @@ pub enum GatewayError {
     CredentialUnavailable { upstream: String, why: String },
     #[error("the approval state is unavailable: {0}")]
     ApprovalsUnavailable(String),
+    /// The agent already has `pending` holds waiting (the cap); no hold was created.
+    #[error(
+        "the agent already has {pending} holds waiting for a decision (at most {cap}): no hold was created"
+    )]
+    HoldQueueFull {
+        pending: u64,
+        cap: u32,
+        /// Seconds until the agent's oldest pending hold expires, if no human decides first.
+        retry_after_secs: Option<u64>,
+    },
     #[error("the snapshot before the destroy failed: {0}")]
     SnapshotFailed(String),
     #[error("the upstream could not be reached: {0}")]

@@ -1,6 +1,6 @@
-//! Building the request that leaves for the upstream: the agent's headers minus its capability
-//! token and every hop-by-hop header, plus the real credential, which is set here and nowhere
-//! else. Also the upstream HTTP client (plain HTTP or TLS through rustls, with Mozilla's roots
+//! Building the request that leaves for the upstream: the agent's headers on the allow-list of
+//! the upstream's kind (see [`crate::reader`]), plus the real credential, which is set here and
+//! nowhere else. Also the upstream HTTP client (plain HTTP or TLS through rustls, with Mozilla's roots
 //! plus an upstream's own CA file) and a small helper for the read-only lookups the server
 //! makes with the real credential (Railway topology queries).
 
@@ -15,7 +15,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use crate::{GatewayError, UpstreamRoute, framing::VIOLATION_HEADER};
+use crate::{GatewayError, UpstreamRoute};
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 type PooledClient = Client<Connector, Full<Bytes>>;
@@ -192,8 +192,9 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     headers.remove(header::UPGRADE);
 }
 
-/// The request sent upstream for an allowed agent request. `agent_headers` must already be
-/// free of the capability token (the gateway removes it when it reads it).
+/// The request sent upstream for an allowed agent request: only the headers on the allow-list
+/// of the upstream's kind ([`crate::reader::forwardable`]; never a token, a credential, a
+/// hop-by-hop header or `Host`), plus the real credential.
 pub fn upstream_request(
     route: &UpstreamRoute,
     method: Method,
@@ -202,19 +203,7 @@ pub fn upstream_request(
     body: Bytes,
     credential: Option<&Secret<String>>,
 ) -> Result<Request<Full<Bytes>>, GatewayError> {
-    let mut headers = agent_headers.clone();
-    strip_hop_by_hop(&mut headers);
-    for name in [
-        header::HOST,
-        header::AUTHORIZATION,
-        header::CONTENT_LENGTH,
-        header::COOKIE,
-    ] {
-        headers.remove(name);
-    }
-    for name in [PROJECT_ACCESS_TOKEN, HOLD_HEADER, VIOLATION_HEADER] {
-        headers.remove(name);
-    }
+    let mut headers = crate::reader::forwardable(route.kind(), agent_headers);
     if let Some(credential) = credential {
         headers.insert(header::AUTHORIZATION, bearer(route, credential)?);
     }

@@ -1,7 +1,9 @@
 //! blastdoor's API gateway (layer 3 of DESIGN.md): an HTTP/1.1 reverse proxy that agents call
 //! as `http://HOST:PORT/<upstream>/<path>` with their capability token. It checks framing
 //! (rejecting the smuggling shapes hyper tolerates), limits body size and read time, routes to
-//! the upstream, asks a [`Pipeline`] for the decision, and only on an allow injects the real
+//! the upstream, reads the request once ([`reader`]: refuses what is malformed or carries a
+//! found credential, and keeps only the headers allowed for the upstream's kind), asks a
+//! [`Pipeline`] for the decision, and only on an allow injects the real
 //! credential and forwards, streaming the answer back. It exposes Prometheus `/metrics`, serves
 //! other applications under a prefix ([`Mounted`]: the approval UI at `/ui`), terminates TLS on
 //! its listener when given a certificate ([`tls`]), and reaches `https://` upstreams through
@@ -17,6 +19,7 @@ pub mod forward;
 pub mod framing;
 pub mod metrics;
 mod pipeline;
+pub mod reader;
 pub mod response;
 mod server;
 pub mod tls;
@@ -26,7 +29,8 @@ mod upstream;
 pub use error::GatewayError;
 pub use framing::Limits;
 pub use pipeline::{
-    ForwardPlan, InboundRequest, Outcome, Pipeline, Refusal, UpstreamOutcome, new_hold_id,
+    ForwardPlan, InboundRequest, Outcome, Pipeline, Refusal, RefusedRequest, UpstreamOutcome,
+    new_hold_id,
 };
 pub use server::{Gateway, Mounted, MountedFuture, serve, serve_on};
 pub use upstream::{UpstreamKind, UpstreamRoute};

@@ -3,7 +3,9 @@
 //! out of it, and asks the pipeline for an [`Outcome`]; it forwards only on
 //! [`Outcome::Forward`], whose plan carries the real credential and a receipt proving the
 //! decision was recorded. Holds live behind the pipeline too: a re-sent held request carries
-//! its hold id in [`InboundRequest::hold`], and the pipeline alone decides whether it runs.
+//! its hold id in [`InboundRequest::hold`], and the pipeline alone decides whether it runs. A
+//! request the gateway refuses itself because it carried a found credential is handed to
+//! [`Pipeline::record_refusal`] as a [`RefusedRequest`], so that the ledger has it too.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -23,13 +25,29 @@ pub struct InboundRequest {
     pub path_and_query: String,
     /// The query string alone, if any.
     pub query: Option<String>,
-    /// The agent's headers, with its capability token already removed.
+    /// The headers that will be forwarded: the upstream kind's allow-list of the agent's
+    /// headers (see [`crate::reader`]), never a token or credential.
     pub headers: HeaderMap,
     pub body: Bytes,
     /// The capability token the agent presented, if any.
     pub token: Option<Secret<String>>,
     /// The `Blastdoor-Hold` header of a re-sent held request (removed from `headers`).
     pub hold: Option<String>,
+}
+
+/// A request the gateway refused before asking for a decision, because it carried a
+/// credential that is not a capability token: the agent found a real credential. It was not
+/// forwarded; the pipeline records it.
+#[derive(Debug)]
+pub struct RefusedRequest {
+    pub upstream: Arc<UpstreamRoute>,
+    pub method: Method,
+    /// The path below the upstream's name, without its query string.
+    pub path: String,
+    /// The capability token presented beside the credential, if any (who sent it).
+    pub token: Option<Secret<String>>,
+    /// The lowercase name of the header that carried the credential. The value is never kept.
+    pub credential_header: String,
 }
 
 /// What the pipeline decided.
@@ -115,6 +133,13 @@ pub trait Pipeline: Send + Sync + 'static {
         receipt: Self::Receipt,
         outcome: UpstreamOutcome,
     ) -> impl Future<Output = ()> + Send;
+
+    /// Records a request the gateway refused itself (see [`RefusedRequest`]), durably. The
+    /// refusal stands whatever this returns; an error only means it could not be recorded.
+    fn record_refusal(
+        &self,
+        refused: &RefusedRequest,
+    ) -> impl Future<Output = Result<(), GatewayError>> + Send;
 }
 
 /// A fresh random hold id: `hold_` and 32 hex digits (128 bits from the OS).

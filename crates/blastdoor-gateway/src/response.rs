@@ -81,12 +81,32 @@ pub fn error(kind: Option<UpstreamKind>, error: &GatewayError) -> Response<Gatew
     );
     if matches!(
         error,
-        GatewayError::Framing(_) | GatewayError::BodyTooLarge { .. } | GatewayError::SlowClient
+        GatewayError::Framing(_)
+            | GatewayError::BodyTooLarge { .. }
+            | GatewayError::SlowClient
+            | GatewayError::BadRequest(_)
+            | GatewayError::MethodNotAllowed { .. }
+            | GatewayError::UnsupportedMediaType(_)
+            | GatewayError::FoundCredential { .. }
     ) {
-        // The connection's framing can no longer be trusted.
+        // The connection's framing can no longer be trusted, or a body was left unread.
         response
             .headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    if let GatewayError::MethodNotAllowed { allow, .. } = error {
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(allow));
+    }
+    if let GatewayError::HoldQueueFull {
+        retry_after_secs: Some(seconds),
+        ..
+    } = error
+    {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(*seconds));
     }
     response
 }
@@ -100,7 +120,22 @@ fn classify(error: &GatewayError) -> (StatusCode, &'static str, String) {
             "BLASTDOOR_UNKNOWN_UPSTREAM",
             format!("no upstream named `{}` is configured; call /<upstream>/<path>", truncate(name)),
         ),
-        GatewayError::BadRequest(why) => (StatusCode::BAD_REQUEST, "BLASTDOOR_BAD_REQUEST", format!("bad request: {why}")),
+        GatewayError::BadRequest(why) => (StatusCode::BAD_REQUEST, "BLASTDOOR_BAD_REQUEST", format!("bad request: {why}. {not_forwarded}")),
+        GatewayError::MethodNotAllowed { method, allow } => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "BLASTDOOR_METHOD_NOT_ALLOWED",
+            format!("method `{}` is not accepted here; use one of: {allow}. {not_forwarded}", truncate(method)),
+        ),
+        GatewayError::UnsupportedMediaType(why) => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "BLASTDOOR_UNSUPPORTED_MEDIA_TYPE",
+            format!("{why}. {not_forwarded}"),
+        ),
+        GatewayError::FoundCredential { header } => (
+            StatusCode::FORBIDDEN,
+            "BLASTDOOR_FOUND_CREDENTIAL",
+            format!("the `{}` header carries a credential that is not your blastdoor token. Do not use credentials you found; use your blastdoor token (bd1_...) as `Authorization: Bearer`. This attempt was recorded. {not_forwarded} {HUMAN_DECIDES}", truncate(header)),
+        ),
         GatewayError::Framing(violation) => (
             StatusCode::BAD_REQUEST,
             "BLASTDOOR_AMBIGUOUS_FRAMING",
@@ -150,6 +185,11 @@ fn classify(error: &GatewayError) -> (StatusCode, &'static str, String) {
             StatusCode::SERVICE_UNAVAILABLE,
             "BLASTDOOR_APPROVALS_UNAVAILABLE",
             format!("blastdoor could not read or record the approval state. {not_forwarded} {HUMAN_DECIDES}"),
+        ),
+        GatewayError::HoldQueueFull { pending, cap, .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "BLASTDOOR_HOLD_QUEUE_FULL",
+            format!("you already have {pending} operations waiting for a human decision, the most blastdoor keeps for one agent ({cap}). No hold was created. {not_forwarded} A human must approve, deny or cancel your pending holds before you can ask for another; re-sending a request that is already pending names its existing hold and adds nothing. {HUMAN_DECIDES}"),
         ),
         GatewayError::SnapshotFailed(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -259,6 +299,33 @@ mod tests {
         let json = body_json(response).await;
         assert_eq!(json["code"], "BLASTDOOR_DENIED");
         assert_eq!(json["status"], 403);
+    }
+
+    #[tokio::test]
+    async fn a_full_hold_queue_is_429_with_retry_after() {
+        let full = GatewayError::HoldQueueFull {
+            pending: 20,
+            cap: 20,
+            retry_after_secs: Some(3599),
+        };
+        let response = error(Some(UpstreamKind::Railway), &full);
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "3599");
+        let json = body_json(response).await;
+        assert_eq!(
+            json["errors"][0]["extensions"]["code"],
+            "BLASTDOOR_HOLD_QUEUE_FULL"
+        );
+        let message = json["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("20 operations waiting"), "{message}");
+        assert!(message.contains("other credentials"), "{message}");
+        let without = GatewayError::HoldQueueFull {
+            pending: 20,
+            cap: 20,
+            retry_after_secs: None,
+        };
+        let response = error(Some(UpstreamKind::Rest), &without);
+        assert!(!response.headers().contains_key(header::RETRY_AFTER));
     }
 
     #[tokio::test]

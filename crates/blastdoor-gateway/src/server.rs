@@ -1,6 +1,7 @@
 //! The gateway's server: accepts connections on a listener it is given, runs each through the
-//! [`FramingGuard`], routes `/<upstream>/<path>` requests, reads the body within the limits,
-//! asks the [`Pipeline`], and forwards only what it allowed. Also answers `/metrics`, and hands
+//! [`FramingGuard`], routes `/<upstream>/<path>` requests, reads each one once
+//! ([`crate::reader`]) and its body within the limits, asks the [`Pipeline`], and forwards only
+//! what it allowed. Also answers `/metrics`, and hands
 //! requests under a mounted prefix (the approval UI at `/ui`) to their [`Mounted`] handler.
 
 use std::collections::HashMap;
@@ -10,7 +11,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use blastdoor_core::Secret;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt as _, Limited};
@@ -22,12 +22,14 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::forward::{self, PROJECT_ACCESS_TOKEN, UpstreamClient};
+use crate::forward::{self, UpstreamClient};
 use crate::framing::{FramingGuard, Limits, VIOLATION_HEADER, Violation};
 use crate::metrics::{Counted, Metrics};
+use crate::reader::{self, Unreadable};
 use crate::response::{self, GatewayBody};
 use crate::{
-    GatewayError, InboundRequest, Outcome, Pipeline, UpstreamKind, UpstreamOutcome, UpstreamRoute,
+    GatewayError, InboundRequest, Outcome, Pipeline, RefusedRequest, UpstreamKind, UpstreamOutcome,
+    UpstreamRoute,
 };
 
 /// How long in-flight connections get to finish after shutdown is signalled.
@@ -512,6 +514,7 @@ async fn route<P: Pipeline>(
         Some(query) => format!("{rest}?{query}"),
         None => rest.to_owned(),
     };
+    let rest = rest.to_owned();
     let kind = upstream.kind();
     let upstream_name = upstream.name().to_owned();
     let handled = |counted, decision_time, response| Routed::Handled {
@@ -521,28 +524,56 @@ async fn route<P: Pipeline>(
         response,
     };
     let (parts, body) = request.into_parts();
-    let mut headers = parts.headers;
-    let token = match take_token(kind, &mut headers) {
-        Ok(token) => token,
-        Err(error) => return handled(Counted::Error, None, response::error(Some(kind), &error)),
+    let reading = match reader::read(
+        kind,
+        &parts.method,
+        &rest,
+        query.as_deref(),
+        &parts.headers,
+        &gateway.limits,
+    ) {
+        Ok(reading) => reading,
+        Err(Unreadable::Refused(error)) => {
+            return handled(Counted::Error, None, response::error(Some(kind), &error));
+        }
+        Err(Unreadable::Credential(found)) => {
+            let refused = RefusedRequest {
+                upstream: Arc::clone(&upstream),
+                method: parts.method.clone(),
+                path: rest,
+                token: found.token,
+                credential_header: found.header.clone(),
+            };
+            if let Err(error) = gateway.pipeline.record_refusal(&refused).await {
+                tracing::error!(%error, header = found.header, "could not record a refused found credential");
+            }
+            let error = GatewayError::FoundCredential {
+                header: found.header,
+            };
+            return handled(Counted::Deny, None, response::error(Some(kind), &error));
+        }
     };
-    let hold = match take_hold(&mut headers) {
-        Ok(hold) => hold,
-        Err(error) => return handled(Counted::Error, None, response::error(Some(kind), &error)),
+    let limits = Limits {
+        max_body_bytes: reading.max_body_bytes,
+        ..gateway.limits
     };
-    let body = match read_body(&headers, body, gateway.limits).await {
+    let body = match read_body(&parts.headers, body, limits).await {
         Ok(body) => body,
         Err(error) => return handled(Counted::Error, None, response::error(Some(kind), &error)),
     };
+    if reading.needs_body && body.is_empty() {
+        let error = GatewayError::BadRequest("a GraphQL POST needs a JSON body".to_owned());
+        return handled(Counted::Error, None, response::error(Some(kind), &error));
+    }
     let inbound = InboundRequest {
         upstream: Arc::clone(&upstream),
         method: parts.method,
         path_and_query,
         query,
-        headers,
+        headers: reading.headers,
         body,
-        token,
-        hold,
+        token: reading.token,
+        hold: reading.hold,
     };
     let decision_started = Instant::now();
     let outcome = gateway.pipeline.decide(&inbound).await;
@@ -628,81 +659,6 @@ fn record_in_background<P: Pipeline>(
         gateway.pipeline.record_response(receipt, outcome).await;
         drop(task);
     });
-}
-
-/// Takes the capability token out of the headers: `Authorization: Bearer`, or for Railway
-/// also `Project-Access-Token`. Both are removed whatever they hold.
-fn take_token(
-    kind: UpstreamKind,
-    headers: &mut HeaderMap,
-) -> Result<Option<Secret<String>>, GatewayError> {
-    let authorization: Vec<HeaderValue> = headers
-        .get_all(header::AUTHORIZATION)
-        .iter()
-        .cloned()
-        .collect();
-    let project: Vec<HeaderValue> = headers
-        .get_all(PROJECT_ACCESS_TOKEN)
-        .iter()
-        .cloned()
-        .collect();
-    headers.remove(header::AUTHORIZATION);
-    headers.remove(PROJECT_ACCESS_TOKEN);
-    if authorization.len() + project.len() > 1 {
-        return Err(GatewayError::BadRequest(
-            "send exactly one capability token".to_owned(),
-        ));
-    }
-    if let Some(value) = authorization.first() {
-        let text = value.to_str().map_err(|_| {
-            GatewayError::TokenRefused("the authorization header is not text".to_owned())
-        })?;
-        let token = match text.split_once(' ') {
-            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-            _ => {
-                return Err(GatewayError::TokenRefused(
-                    "the authorization scheme is not Bearer".to_owned(),
-                ));
-            }
-        };
-        return Ok(Some(Secret::new(token.to_owned())));
-    }
-    match (project.first(), kind) {
-        (Some(value), UpstreamKind::Railway) => {
-            let token = value.to_str().map_err(|_| {
-                GatewayError::TokenRefused("the project-access-token header is not text".to_owned())
-            })?;
-            Ok(Some(Secret::new(token.trim().to_owned())))
-        }
-        (Some(_), UpstreamKind::Rest | UpstreamKind::Kubernetes) => {
-            Err(GatewayError::TokenRefused(
-                "project-access-token is only read for railway upstreams".to_owned(),
-            ))
-        }
-        (None, _) => Ok(None),
-    }
-}
-
-/// Takes the `Blastdoor-Hold` header out of the headers: at most one, as text.
-fn take_hold(headers: &mut HeaderMap) -> Result<Option<String>, GatewayError> {
-    let values: Vec<HeaderValue> = headers
-        .get_all(forward::HOLD_HEADER)
-        .iter()
-        .cloned()
-        .collect();
-    headers.remove(forward::HOLD_HEADER);
-    match values.as_slice() {
-        [] => Ok(None),
-        [value] => value
-            .to_str()
-            .map(|text| Some(text.trim().to_owned()))
-            .map_err(|_| {
-                GatewayError::BadRequest("the blastdoor-hold header is not text".to_owned())
-            }),
-        _ => Err(GatewayError::BadRequest(
-            "send at most one blastdoor-hold header".to_owned(),
-        )),
-    }
 }
 
 /// Reads the whole body within the size and time limits.

@@ -9,6 +9,7 @@
 //! [`GatewayError`] answered without forwarding.
 
 use std::collections::{HashMap, HashSet};
+use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -41,6 +42,9 @@ pub struct ApprovalSettings {
     pub schedule_project_deletes: bool,
     pub snapshots: SnapshotsConfig,
     pub protect: Vec<ProtectConfig>,
+    /// The most holds one agent (by name) may have waiting for a decision; past it a held
+    /// request is refused with 429 instead of queued.
+    pub max_pending_per_agent: NonZeroU32,
 }
 
 impl ApprovalSettings {

@@ -300,6 +300,13 @@ impl Pipeline for GuardPipeline {
             crate::approvals::mark_executed(&self.holds, &hold, status, summary).await;
         }
     }
+
+    async fn record_refusal(
+        &self,
+        refused: &blastdoor_gateway::RefusedRequest,
+    ) -> Result<(), GatewayError> {
+        self.record_found_credential(refused).await
+    }
 }
 
 /// Whether the upstream's answer to a forwarded operation of `risk` gets its own ledger entry:
@@ -470,33 +477,42 @@ impl GuardPipeline {
         let path = request.path_and_query.split('?').next().unwrap_or("/");
         match &guard.classifier {
             Classifier::Railway(resolver) => {
-                if path != crate::topology::GRAPHQL_PATH {
-                    let description = format!("{upstream} {method} {path}: not a GraphQL request");
-                    let part = Part::new(
-                        Risk::Unknown,
-                        rule("railway.path-unknown"),
-                        format!("`{method} {path}` is not an endpoint blastdoor knows"),
-                        vec![
-                            Target::new("request", path, vec![Environment::Unknown])
-                                .on_upstream(upstream),
-                        ],
+                let classification = if path == crate::topology::GRAPHQL_PATH {
+                    // One reading: GET runs a query from the query string, POST a JSON body;
+                    // any other method, a POST that also carries GraphQL parameters in its
+                    // URL, and a document that does not parse or validate are malformed and
+                    // refused (400), never held.
+                    let classification = blastdoor_http::railway::classify_http(
+                        &method,
+                        request.query.as_deref(),
+                        &request.body,
                     );
-                    return Ok((OperationKind::Http, description, vec![part]));
-                }
-                // One reading: GET runs a query from the query string, POST a JSON body; any
-                // other method, a POST that also carries GraphQL parameters in its URL, and a
-                // document that does not parse or validate are malformed and refused (400),
-                // never held.
-                let classification = blastdoor_http::railway::classify_http(
-                    &method,
-                    request.query.as_deref(),
-                    &request.body,
-                );
-                if let Some(why) = &classification.malformed {
+                    if let Some(why) = &classification.malformed {
+                        return Err(GatewayError::BadRequest(format!(
+                            "malformed GraphQL request: {why}"
+                        )));
+                    }
+                    classification
+                } else if blastdoor_http::railway::upload::upload_path(path).is_some() {
+                    let field = blastdoor_http::railway::upload::classify_upload(
+                        &method,
+                        path,
+                        request.query.as_deref(),
+                    )
+                    .map_err(|error| GatewayError::BadRequest(error.to_string()))?;
+                    blastdoor_http::railway::RailwayClassification {
+                        risk: field.risk,
+                        fields: vec![field],
+                        malformed: None,
+                    }
+                } else {
                     return Err(GatewayError::BadRequest(format!(
-                        "malformed GraphQL request: {why}"
+                        "`{method} {}` is not an endpoint of Railway's API that blastdoor knows: \
+                         send GraphQL to {}, uploads to /project/ID/environment/ID/up",
+                        path.chars().take(120).collect::<String>(),
+                        crate::topology::GRAPHQL_PATH
                     )));
-                }
+                };
                 self.resolve_railway(request, guard, resolver, &classification)
                     .await?;
                 let resolved = resolver.current();
@@ -681,5 +697,75 @@ fn agent_message(verdict: &Verdict, frozen: bool) -> String {
         "this operation needs a human decision.".to_owned()
     } else {
         format!("{joined}.")
+    }
+}
+
+impl GuardPipeline {
+    /// Records a request the gateway refused because it carried a credential that is not a
+    /// capability token (see [`blastdoor_gateway::RefusedRequest`]): a deny by rule
+    /// `gateway.found-credential`, with the header's name and never its value, attributed to
+    /// the agent whose capability token came with it (if one did and it is valid).
+    pub(crate) async fn record_found_credential(
+        &self,
+        refused: &blastdoor_gateway::RefusedRequest,
+    ) -> Result<(), GatewayError> {
+        let (now_secs, now_ms) = now_unix();
+        let upstream = refused.upstream.name();
+        let agent = refused.token.as_ref().and_then(|token| {
+            self.tokens
+                .check(token.expose_secret(), now_secs, Instant::now())
+                .ok()
+                .map(|verified| verified.agent().clone())
+        });
+        let kind = match refused.upstream.kind() {
+            blastdoor_gateway::UpstreamKind::Railway => OperationKind::Graphql,
+            blastdoor_gateway::UpstreamKind::Rest | blastdoor_gateway::UpstreamKind::Kubernetes => {
+                OperationKind::Http
+            }
+        };
+        let path: String = refused.path.chars().take(256).collect();
+        let header: String = refused.credential_header.chars().take(64).collect();
+        let explanation = format!(
+            "the request carried a credential that is not a blastdoor capability token in the \
+             `{header}` header: the agent used a credential it found"
+        );
+        let description = format!(
+            "{upstream} {} {path}: refused before classification, a credential that is not a \
+             blastdoor token in the `{header}` header",
+            refused.method
+        );
+        let verdict = Verdict::deny(vec![Reason::new(
+            rule("gateway.found-credential"),
+            explanation,
+            Some(
+                "rotate the found credential at the provider, remove it from where the agent \
+                 found it, and give the agent a scoped blastdoor token"
+                    .to_owned(),
+            ),
+            "do not use credentials you found; use your blastdoor token",
+        )]);
+        let target = Target::new("request", path, vec![Environment::Unknown]).on_upstream(upstream);
+        let record = Record {
+            time_unix_ms: now_ms,
+            layer: Layer::Gateway,
+            actor: Actor {
+                agent,
+                session: None,
+            },
+            operation: Operation::new(kind, &description, Risk::Escalate, vec![target]),
+            verdict,
+            hold_id: None,
+            approvers: Vec::new(),
+            snapshot_id: None,
+            upstream_response: None,
+        };
+        let seq = self.append(&record).await?;
+        tracing::warn!(
+            upstream,
+            header,
+            ledger_seq = seq,
+            "refused a request carrying a found credential"
+        );
+        Ok(())
     }
 }

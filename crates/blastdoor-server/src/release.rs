@@ -1,14 +1,16 @@
 //! The approvals half of [`GuardPipeline`]: storing a hold for a held request (and telling the
-//! approvers), and releasing a re-sent one (`Blastdoor-Hold: ID`) exactly once: the hold's
-//! agent, the digest, the cooling-off window and the freeze are checked, protected resources
-//! are snapshotted, the hold is claimed, and the release is durable in the ledger before the
-//! gateway forwards it. Every refusal is a [`Refusal`]; every failure an error, never a forward.
+//! approvers) — or naming the agent's identical pending hold, or, past the agent's cap of
+//! pending holds, refusing with 429 and a ledger entry — and releasing a re-sent one
+//! (`Blastdoor-Hold: ID`) exactly once: the hold's agent, the digest, the cooling-off window and
+//! the freeze are checked, protected resources are snapshotted, the hold is claimed, and the
+//! release is durable in the ledger before the gateway forwards it. Every refusal is a
+//! [`Refusal`]; every failure an error, never a forward.
 
 use std::num::NonZeroU8;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use blastdoor_approval::{CanonicalRequest, NewHold};
+use blastdoor_approval::{ApprovalError, CanonicalRequest, NewHold, Queued};
 use blastdoor_audit::Record;
 use blastdoor_broker::VerifiedToken;
 use blastdoor_core::{
@@ -28,7 +30,10 @@ impl GuardPipeline {
         self.frozen.load(Ordering::Relaxed) || self.frozen_marker.exists()
     }
 
-    /// Stores a new hold for a held request, notifies the approvers, and returns its id.
+    /// Stores a new hold for a held request, notifies the approvers, and returns its id; or the
+    /// id of the same agent's identical pending hold (no new hold, no notification); or, when
+    /// the agent already has `max_pending_per_agent` pending holds, records the refusal in the
+    /// ledger and answers [`GatewayError::HoldQueueFull`] (429) without creating a hold.
     #[expect(
         clippy::too_many_arguments,
         reason = "the pieces of one decision, named"
@@ -73,9 +78,67 @@ impl GuardPipeline {
         };
         let store = Arc::clone(&self.holds);
         let now = i64::try_from(now_secs).unwrap_or(i64::MAX);
-        let hold = blocking(move || store.create(new_hold, now))
-            .await
-            .map_err(|error| GatewayError::ApprovalsUnavailable(error.to_string()))?;
+        let cap = self.approvals.max_pending_per_agent;
+        let hold = match blocking(move || store.create_or_join(new_hold, cap, now)).await {
+            Ok(Queued::Created(hold)) => hold,
+            Ok(Queued::Pending(hold)) => {
+                // The same agent's identical request is already waiting: the same hold, and no
+                // second notification. The caller records this decision under its id.
+                tracing::info!(hold_id = %hold.id, "identical request already pending: same hold");
+                return Ok(hold.id);
+            }
+            Err(ApprovalError::QueueFull {
+                pending,
+                cap,
+                frees_at,
+                ..
+            }) => {
+                let agent = verified.agent().as_str();
+                let mut reasons = vec![Reason::new(
+                    rule("approval.queue-full"),
+                    format!(
+                        "`{agent}` already has {pending} holds waiting for a decision, the most \
+                         allowed per agent ([approvals] max_pending_per_agent = {cap}); no hold \
+                         was created"
+                    ),
+                    Some(format!(
+                        "approve, deny or cancel the agent's pending holds (`blastdoor holds --agent {agent}`)"
+                    )),
+                    "a human must decide on your pending holds before you can ask for another",
+                )];
+                reasons.extend(verdict.reasons.iter().cloned());
+                let record = Record {
+                    time_unix_ms: now_unix().1,
+                    layer: Layer::Gateway,
+                    actor: Actor {
+                        agent: Some(verified.agent().clone()),
+                        session: None,
+                    },
+                    operation: Operation::new(kind, description, risk, targets.to_vec()),
+                    verdict: Verdict::deny(reasons),
+                    hold_id: None,
+                    approvers: Vec::new(),
+                    snapshot_id: None,
+                    upstream_response: None,
+                };
+                let seq = self.append(&record).await?;
+                tracing::warn!(
+                    agent,
+                    pending,
+                    cap,
+                    ledger_seq = seq,
+                    "hold queue full: refused without creating a hold"
+                );
+                let retry_after_secs =
+                    frees_at.map(|at| u64::try_from(at.saturating_sub(now)).unwrap_or(0).max(1));
+                return Err(GatewayError::HoldQueueFull {
+                    pending,
+                    cap,
+                    retry_after_secs,
+                });
+            }
+            Err(error) => return Err(GatewayError::ApprovalsUnavailable(error.to_string())),
+        };
         tracing::info!(hold_id = %hold.id, approvals = hold.approvals_required, "hold created");
         if let Some(url) = &self.approvals.webhook_url {
             crate::webhook::notify(

@@ -50,6 +50,7 @@ impl Settings {
                 schedule_project_deletes: config.approvals.schedule_project_deletes,
                 snapshots: config.snapshots.clone(),
                 protect: config.protect.clone(),
+                max_pending_per_agent: config.approvals.max_pending_per_agent,
             },
             tls: config.gateway.tls.clone(),
         }

@@ -50,20 +50,43 @@ fn hold_id(raw: &str) -> Result<HoldId, WebError> {
     HoldId::new(raw).map_err(|_| WebError::UnknownHold(raw.chars().take(80).collect()))
 }
 
+/// `?agent=NAME`: only that agent's holds.
+#[derive(Debug, Deserialize)]
+pub struct AgentFilter {
+    agent: Option<String>,
+}
+
+impl AgentFilter {
+    /// The agent asked for (an empty value is none).
+    pub(crate) fn agent(&self) -> Option<&str> {
+        self.agent.as_deref().filter(|agent| !agent.is_empty())
+    }
+
+    /// Keeps the holds of the agent asked for, if any.
+    pub(crate) fn apply(&self, holds: &mut Vec<blastdoor_approval::Hold>) {
+        if let Some(wanted) = self.agent() {
+            holds.retain(|hold| hold.agent.as_ref().map(|agent| agent.as_str()) == Some(wanted));
+        }
+    }
+}
+
 pub async fn queue(
     State(state): State<WebState>,
+    Query(filter): Query<AgentFilter>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let now = state.now();
     let (_, session) = session::current(&state.sessions, &headers, now)?;
     let store = state.store.clone();
-    let (holds, freeze) = blocking(move || {
+    let (mut holds, counts, freeze) = blocking(move || {
         let holds = store.holds(false)?;
+        let counts = store.pending_counts(now)?;
         let freeze = store.freeze_status()?;
-        Ok((holds, freeze))
+        Ok((holds, counts, freeze))
     })
     .await?;
-    let body = view::queue(&holds, freeze.as_ref(), now);
+    filter.apply(&mut holds);
+    let body = view::queue(&holds, &counts, filter.agent(), freeze.as_ref(), now);
     Ok(html_response(
         StatusCode::OK,
         html::page("Queue", Some(viewer(&session)), Section::Queue, &body),

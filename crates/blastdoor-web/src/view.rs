@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use blastdoor_approval::{
-    CanonicalBody, FreezeStatus, Hold, HoldState, body_is_text, redacted_body_text,
+    CanonicalBody, FreezeStatus, Hold, HoldState, PendingCount, body_is_text, redacted_body_text,
 };
 use blastdoor_audit::Entry;
 use blastdoor_core::{Decision, Environment, Reason};
@@ -72,13 +72,17 @@ pub fn freeze_banner(freeze: Option<&FreezeStatus>) -> String {
     }
 }
 
-/// The queue: pending and approved holds, newest first.
-pub fn queue(holds: &[Hold], freeze: Option<&FreezeStatus>, now: i64) -> String {
+/// The queue: pending and approved holds, newest first (only `agent`'s when given), under
+/// the counts of holds waiting per agent (`counts`, for every agent).
+pub fn queue(
+    holds: &[Hold],
+    counts: &[PendingCount],
+    agent: Option<&str>,
+    freeze: Option<&FreezeStatus>,
+    now: i64,
+) -> String {
     let mut out = freeze_banner(freeze);
-    let waiting = holds
-        .iter()
-        .filter(|hold| state_now(hold, now) == "pending")
-        .count();
+    let waiting: u64 = counts.iter().map(|count| count.pending).sum();
     let _ = write!(
         out,
         "<div class=\"page-head\"><h1>Queue</h1><p class=\"muted\">{}</p></div>",
@@ -88,11 +92,26 @@ pub fn queue(holds: &[Hold], freeze: Option<&FreezeStatus>, now: i64) -> String 
             many => format!("{many} operations are waiting for a decision."),
         }
     );
-    if holds.is_empty() {
-        out.push_str(
-            "<section class=\"panel empty\"><p>No held operations. When an agent asks for \
-             something that needs a human, it appears here.</p></section>",
+    out.push_str(&agent_counts(counts, agent));
+    if let Some(agent) = agent {
+        let _ = write!(
+            out,
+            "<p class=\"notice filter\">Showing the holds of <strong>{}</strong> only. \
+             <a href=\"/ui\">Show every agent's</a></p>",
+            escape(agent)
         );
+    }
+    if holds.is_empty() {
+        match agent {
+            Some(_) => out.push_str(
+                "<section class=\"panel empty\"><p>No held operations from this agent.</p>\
+                 </section>",
+            ),
+            None => out.push_str(
+                "<section class=\"panel empty\"><p>No held operations. When an agent asks for \
+                 something that needs a human, it appears here.</p></section>",
+            ),
+        }
         return out;
     }
     out.push_str("<ol class=\"holds\">");
@@ -100,6 +119,41 @@ pub fn queue(holds: &[Hold], freeze: Option<&FreezeStatus>, now: i64) -> String 
         out.push_str(&queue_item(hold, now));
     }
     out.push_str("</ol>");
+    out
+}
+
+/// How many holds wait per agent, most first, each a link to that agent's holds; nothing when
+/// no hold waits.
+fn agent_counts(counts: &[PendingCount], current: Option<&str>) -> String {
+    if counts.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "<section class=\"panel agent-counts\"><h2>Waiting per agent</h2><ul class=\"counts\">",
+    );
+    for count in counts {
+        let name = match &count.agent {
+            Some(agent) => {
+                let attribute = if current == Some(agent.as_str()) {
+                    " aria-current=\"true\""
+                } else {
+                    ""
+                };
+                format!(
+                    "<a href=\"/ui?agent={}\"{attribute}>{}</a>",
+                    escape(agent.as_str()),
+                    escape(agent.as_str())
+                )
+            }
+            None => "<span class=\"muted\">unknown agent</span>".to_owned(),
+        };
+        let _ = write!(
+            out,
+            "<li><span class=\"count\">{}</span> {name}</li>",
+            count.pending
+        );
+    }
+    out.push_str("</ul></section>");
     out
 }
 

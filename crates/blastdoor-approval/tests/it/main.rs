@@ -18,6 +18,8 @@ use blastdoor_approval::*;
 use blastdoor_audit::{Ledger, Record};
 use blastdoor_core::{AgentName, Environment, Layer, OperationKind, Risk, Target};
 
+mod queue;
+
 const T0: i64 = 1_900_000_000;
 
 /// A temporary `BLASTDOOR_HOME` with keys, a ledger and a state database.

@@ -2,6 +2,7 @@
 //! defaults here are the ones documented in `blastdoor.default.toml`; a test keeps them equal.
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::num::NonZeroU32;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -27,6 +28,7 @@ const MAX_MAX_BODY_BYTES: u64 = 1024 * 1024 * 1024;
 const DEFAULT_REQUEST_TIMEOUT: &str = "30s";
 const DEFAULT_EXPIRY: &str = "1h";
 const DEFAULT_COOLING_OFF: &str = "10m";
+const DEFAULT_MAX_PENDING_PER_AGENT: NonZeroU32 = NonZeroU32::new(20).unwrap();
 const DEFAULT_SNAPSHOT_STORE: &str = "snapshots";
 const DEFAULT_LEDGER_PATH: &str = "ledger.sqlite";
 const DEFAULT_STATE_PATH: &str = "state.sqlite";
@@ -233,6 +235,7 @@ fn approvals(
         webhook_url: None,
         ui_base_url: None,
         schedule_project_deletes: None,
+        max_pending_per_agent: None,
     });
     let expiry = context.duration(raw.expiry.as_ref(), "approvals.expiry", DEFAULT_EXPIRY)?;
     if expiry.is_zero() {
@@ -269,6 +272,19 @@ fn approvals(
             Some(Secret::new(url.into_inner()))
         }
     };
+    let max_pending_per_agent = match &raw.max_pending_per_agent {
+        None => DEFAULT_MAX_PENDING_PER_AGENT,
+        Some(count) => u32::try_from(*count.get_ref())
+            .ok()
+            .and_then(NonZeroU32::new)
+            .ok_or_else(|| {
+                context.error(
+                    count.span(),
+                    "approvals.max_pending_per_agent",
+                    format!("expected a number of holds from 1 to {}", u32::MAX),
+                )
+            })?,
+    };
     let ui_base_url = raw
         .ui_base_url
         .as_ref()
@@ -280,6 +296,7 @@ fn approvals(
         webhook_url,
         ui_base_url,
         schedule_project_deletes: raw.schedule_project_deletes.unwrap_or(true),
+        max_pending_per_agent,
     })
 }
 

@@ -19,6 +19,9 @@ fn an_empty_file_is_complete() {
     assert_eq!(config.approvals.expiry, Duration::from_secs(3600));
     assert_eq!(config.approvals.cooling_off, Duration::from_secs(600));
     assert_eq!(config.approvals.webhook_url, None);
+    assert_eq!(config.approvals.max_pending_per_agent.get(), 20);
+    let five = parse("[approvals]\nmax_pending_per_agent = 5\n").unwrap();
+    assert_eq!(five.approvals.max_pending_per_agent.get(), 5);
     assert_eq!(
         config.snapshots.store,
         SnapshotStore::Directory(PathBuf::from("/home/me/.blastdoor/snapshots"))
@@ -76,6 +79,10 @@ fn the_documented_defaults_are_the_real_defaults() {
         defaults.approvals.schedule_project_deletes
     );
     assert!(defaults.approvals.schedule_project_deletes);
+    assert_eq!(
+        config.approvals.max_pending_per_agent,
+        defaults.approvals.max_pending_per_agent
+    );
     assert_eq!(config.ledger, defaults.ledger);
     assert_eq!(config.state, defaults.state);
     assert_eq!(config.hook.timeout, defaults.hook.timeout);

@@ -117,6 +117,22 @@ fn bad_durations() {
 }
 
 #[test]
+fn a_pending_hold_cap_must_be_positive() {
+    for bad in ["0", "-1", "4294967296"] {
+        check(
+            &format!("[approvals]\nmax_pending_per_agent = {bad}\n"),
+            2,
+            &["`approvals.max_pending_per_agent`", "from 1 to"],
+        );
+    }
+    check(
+        "[approvals]\nmax_pending_per_agent = \"20\"\n",
+        2,
+        &["invalid type"],
+    );
+}
+
+#[test]
 fn bad_addresses_and_urls() {
     check(
         "[gateway]\nlisten = \"localhost\"\n",

@@ -53,6 +53,7 @@ production = ["prod", "payments"]
 expiry = "2h"
 cooling_off = "0s"
 ui_base_url = "https://blastdoor.example.com/ui"
+max_pending_per_agent = 50
 
 [snapshots]
 store = "s3://pocketos-snapshots/blastdoor/"
@@ -89,6 +90,7 @@ fn a_full_configuration_is_understood() {
     assert_eq!(tls.key, PathBuf::from("/home/me/.blastdoor/tls/key.pem"));
     assert_eq!(config.gateway.request_timeout, Duration::from_secs(90));
     assert_eq!(config.approvals.cooling_off, Duration::ZERO);
+    assert_eq!(config.approvals.max_pending_per_agent.get(), 50);
     assert_eq!(
         config.snapshots.store,
         SnapshotStore::S3 {

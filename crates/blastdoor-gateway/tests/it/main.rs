@@ -18,11 +18,13 @@ use std::time::Duration;
 use blastdoor_core::{Decision, HoldId, RuleId, Secret};
 use blastdoor_gateway::{
     ForwardPlan, Gateway, GatewayError, InboundRequest, Limits, Outcome, Pipeline, Refusal,
-    UpstreamKind, UpstreamOutcome, UpstreamRoute,
+    RefusedRequest, UpstreamKind, UpstreamOutcome, UpstreamRoute,
 };
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+mod reader;
 
 /// What the echo upstream saw: headers (lowercased `name: value` lines) and the body.
 type Seen = Arc<Mutex<Vec<String>>>;
@@ -67,12 +69,15 @@ async fn start_upstream() -> (SocketAddr, Seen) {
     (address, seen)
 }
 
-/// Decides by the `x-test-decision` header: `hold`, `deny`, `fail`, or allow.
+/// Decides by the `user-agent` header (one of the headers the pipeline is shown): `test-hold`,
+/// `test-deny`, `test-fail`, or allow. Remembers the refusals the gateway asked it to record.
 #[derive(Debug, Default)]
 struct HeaderPipeline {
     recorded: Mutex<Vec<UpstreamOutcome>>,
     /// How long recording an upstream's answer takes (a slow ledger).
     record_delay: Duration,
+    /// Each recorded refusal: the credential's header and the capability token beside it.
+    refused: Mutex<Vec<(String, Option<String>)>>,
 }
 
 impl Pipeline for HeaderPipeline {
@@ -97,12 +102,12 @@ impl Pipeline for HeaderPipeline {
         };
         match request
             .headers
-            .get("x-test-decision")
+            .get("user-agent")
             .map(|value| value.as_bytes())
         {
-            Some(b"hold") => Ok(refusal(Decision::hold(2))),
-            Some(b"deny") => Ok(refusal(Decision::Deny)),
-            Some(b"fail") => Err(GatewayError::LedgerUnavailable(
+            Some(b"test-hold") => Ok(refusal(Decision::hold(2))),
+            Some(b"test-deny") => Ok(refusal(Decision::Deny)),
+            Some(b"test-fail") => Err(GatewayError::LedgerUnavailable(
                 "/var/x: disk full".to_owned(),
             )),
             _ => Ok(Outcome::Forward(ForwardPlan {
@@ -117,15 +122,35 @@ impl Pipeline for HeaderPipeline {
         tokio::time::sleep(self.record_delay).await;
         self.recorded.lock().unwrap().push(outcome);
     }
+
+    async fn record_refusal(&self, refused: &RefusedRequest) -> Result<(), GatewayError> {
+        self.refused.lock().unwrap().push((
+            refused.credential_header.clone(),
+            refused
+                .token
+                .as_ref()
+                .map(|token| token.expose_secret().clone()),
+        ));
+        Ok(())
+    }
 }
 
 async fn start_gateway(
     upstream: SocketAddr,
     kind: UpstreamKind,
 ) -> (SocketAddr, Arc<Gateway<HeaderPipeline>>) {
+    start_gateway_limited(upstream, kind, 1024).await
+}
+
+/// [`start_gateway`] with `max_body_bytes` as the configured body limit.
+async fn start_gateway_limited(
+    upstream: SocketAddr,
+    kind: UpstreamKind,
+    max_body_bytes: usize,
+) -> (SocketAddr, Arc<Gateway<HeaderPipeline>>) {
     let route = UpstreamRoute::new("up", kind, &format!("http://{upstream}")).unwrap();
     let limits = Limits {
-        max_body_bytes: 1024,
+        max_body_bytes,
         header_read_timeout: Duration::from_secs(2),
         body_read_timeout: Duration::from_secs(1),
     };
@@ -154,7 +179,7 @@ async fn send(address: SocketAddr, raw: &str) -> String {
 
 fn request(extra_headers: &str, body: &str) -> String {
     format!(
-        "POST /up/graphql/v2?x=1 HTTP/1.1\r\nHost: gw\r\nConnection: close\r\nAuthorization: Bearer bd1_test\r\n{extra_headers}Content-Length: {}\r\n\r\n{body}",
+        "POST /up/graphql/v2?x=1 HTTP/1.1\r\nHost: gw\r\nConnection: close\r\nAuthorization: Bearer bd1_test\r\nContent-Type: application/json\r\n{extra_headers}Content-Length: {}\r\n\r\n{body}",
         body.len()
     )
 }
@@ -166,7 +191,7 @@ async fn an_allowed_request_reaches_the_upstream_with_the_real_credential_only()
     let answer = send(
         gateway_address,
         &request(
-            "Connection: x-secret\r\nX-Secret: hop\r\nProject-Access-Token: bd1_other\r\n",
+            "Connection: x-private\r\nX-Private: hop\r\nProject-Access-Token: bd1_other\r\n",
             "{\"q\":1}",
         ),
     )
@@ -178,7 +203,7 @@ async fn an_allowed_request_reaches_the_upstream_with_the_real_credential_only()
     let answer = send(
         gateway_address,
         &request(
-            "Connection: x-hop\r\nX-Hop: gone\r\nKeep-Alive: timeout=5\r\nX-Custom: kept\r\n",
+            "Connection: x-hop\r\nX-Hop: gone\r\nKeep-Alive: timeout=5\r\nX-Custom: dropped\r\nUser-Agent: CLI 4.0.0\r\nX-Source: CLI 4.0.0\r\n",
             "{\"q\":1}",
         ),
     )
@@ -196,7 +221,14 @@ async fn an_allowed_request_reaches_the_upstream_with_the_real_credential_only()
         !headers.contains("keep-alive") && !headers.contains("x-hop"),
         "{headers}"
     );
-    assert!(headers.contains("x-custom: kept"), "{headers}");
+    // Only the allow-list of Railway's headers is forwarded.
+    assert!(!headers.contains("x-custom"), "{headers}");
+    assert!(headers.contains("user-agent: CLI 4.0.0"), "{headers}");
+    assert!(headers.contains("x-source: CLI 4.0.0"), "{headers}");
+    assert!(
+        headers.contains("content-type: application/json"),
+        "{headers}"
+    );
     assert!(headers.contains("path: /graphql/v2?x=1"), "{headers}");
     assert!(headers.contains("body: {\"q\":1}"), "{headers}");
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -216,15 +248,15 @@ async fn an_allowed_request_reaches_the_upstream_with_the_real_credential_only()
 async fn refusals_and_errors_never_reach_the_upstream() {
     let (upstream, seen) = start_upstream().await;
     let (gateway_address, _gateway) = start_gateway(upstream, UpstreamKind::Rest).await;
-    let held = send(gateway_address, &request("X-Test-Decision: hold\r\n", "{}")).await;
+    let held = send(gateway_address, &request("User-Agent: test-hold\r\n", "{}")).await;
     assert!(held.starts_with("HTTP/1.1 428"), "{held}");
     assert!(
         held.contains("application/problem+json") && held.contains("hold_test"),
         "{held}"
     );
-    let denied = send(gateway_address, &request("X-Test-Decision: deny\r\n", "{}")).await;
+    let denied = send(gateway_address, &request("User-Agent: test-deny\r\n", "{}")).await;
     assert!(denied.starts_with("HTTP/1.1 403"), "{denied}");
-    let failed = send(gateway_address, &request("X-Test-Decision: fail\r\n", "{}")).await;
+    let failed = send(gateway_address, &request("User-Agent: test-fail\r\n", "{}")).await;
     assert!(
         failed.starts_with("HTTP/1.1 503") && !failed.contains("/var/x"),
         "{failed}"
@@ -434,10 +466,10 @@ async fn connection_workers_serve_every_request_once_and_drain_on_shutdown() {
             let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
             let mut statuses = Vec::new();
             for index in 0..5 {
-                let decision = if index == 2 { "X-Test-Decision: deny\r\n" } else { "" };
+                let decision = if index == 2 { "User-Agent: test-deny\r\n" } else { "" };
                 let body = format!("{{\"client\":{client},\"index\":{index}}}");
                 let raw = format!(
-                    "POST /up/graphql/v2 HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer bd1_test\r\n{decision}Content-Length: {}\r\n\r\n{body}",
+                    "POST /up/graphql/v2 HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer bd1_test\r\nContent-Type: application/json\r\n{decision}Content-Length: {}\r\n\r\n{body}",
                     body.len()
                 );
                 stream.write_all(raw.as_bytes()).await.unwrap();

@@ -27,6 +27,7 @@ pub mod inputs;
 pub mod schema;
 pub mod table;
 pub mod topology;
+pub mod upload;
 
 use blastdoor_core::{Risk, RuleId};
 use serde::Deserialize;

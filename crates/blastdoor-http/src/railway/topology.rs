@@ -551,6 +551,13 @@ pub fn environment_mismatch(field: &ClassifiedField, topology: &Topology) -> Opt
                     .map(|i| i.environment_id.as_str())
                     .collect()
             }),
+            "project" => topology.project(id).map(|project| {
+                project
+                    .environments
+                    .iter()
+                    .map(|environment| environment.id.as_str())
+                    .collect()
+            }),
             single if SINGLE_ENVIRONMENT_KINDS.contains(&single) => topology
                 .resource_environment(single, id)
                 .map(|environment| vec![environment]),

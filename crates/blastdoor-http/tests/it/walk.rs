@@ -416,3 +416,50 @@ fn duplicate_json_keys_anywhere_make_a_request_malformed() {
         );
     }
 }
+
+#[test]
+fn railway_up_is_a_write_in_the_environment_it_names_and_must_agree_with_the_topology() {
+    use blastdoor_http::Method;
+    use blastdoor_http::railway::upload::classify_upload;
+    let upload = |path: &str, query: &str| {
+        let field = classify_upload(&Method::Post, path, Some(query)).unwrap();
+        let mismatch = environment_mismatch(&field, &topology()).is_some();
+        let parts: Vec<String> = judged_parts(&field, &topology(), &environments())
+            .iter()
+            .map(|part| {
+                let mut names: Vec<&str> = part
+                    .targets
+                    .iter()
+                    .flat_map(|target| target.environments.iter().map(Environment::as_str))
+                    .collect();
+                names.sort();
+                names.dedup();
+                format!("{} {} = {}", part.risk, part.rule_id, names.join(","))
+            })
+            .collect();
+        (parts, mismatch)
+    };
+    assert_eq!(
+        upload(
+            "/project/proj-1/environment/env-stage/up",
+            "serviceId=svc-pg"
+        ),
+        (vec!["write railway.up = staging".to_owned()], false)
+    );
+    assert_eq!(
+        upload(
+            "/project/proj-1/environment/env-prod/up",
+            "serviceId=svc-pg&message=m"
+        ),
+        (vec!["write railway.up = production".to_owned()], false)
+    );
+    // A service that has no instance in the environment, an environment of another project.
+    assert!(
+        upload(
+            "/project/proj-1/environment/env-stage/up",
+            "serviceId=svc-billing"
+        )
+        .1
+    );
+    assert!(upload("/project/proj-1/environment/env-elsewhere/up", "serviceId=").1);
+}

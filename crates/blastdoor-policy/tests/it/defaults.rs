@@ -36,6 +36,12 @@ fn default_set_table() {
     check(e, Read, &["unknown"], false, "allow");
     check(e, Read, &["production"], true, "allow");
     check(e, Read, &["unknown"], true, "allow");
+    check(e, ReadSecrets, &["staging"], false, "allow");
+    check(e, ReadSecrets, &["pr-42"], false, "allow");
+    check(e, ReadSecrets, &["production"], false, "hold 1");
+    check(e, ReadSecrets, &["unknown"], false, "hold 1");
+    check(e, ReadSecrets, &["staging", "production"], false, "hold 1");
+    check(e, ReadSecrets, &["staging"], true, "hold 1");
     check(e, Write, &["staging"], false, "allow");
     check(e, Write, &["pr-42"], false, "allow");
     check(e, Write, &["production"], false, "hold 1");

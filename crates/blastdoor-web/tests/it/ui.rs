@@ -507,3 +507,91 @@ fn held_bodies_are_redacted_on_the_page_and_in_the_api() {
             .contains("PGPASSWORD=[redacted]")
     );
 }
+
+#[test]
+fn the_queue_counts_waiting_holds_per_agent_and_narrows_to_one() {
+    let fixture = Fixture::new(T0);
+    let seed = fixture.enrol("alice");
+    let agent = |name: &str| Some(blastdoor_core::AgentName::new(name).unwrap());
+    let mut flood = Vec::new();
+    for index in 0..3 {
+        let mut new = incident_hold();
+        new.agent = agent("flooder");
+        new.summary = Some(format!("flood item {index}"));
+        flood.push(fixture.hold(new));
+    }
+    let mut real = incident_hold();
+    real.summary = Some("the real production delete".to_owned());
+    let real = fixture.hold(real);
+    let server = fixture.serve();
+    let mut alice = Client::new(&server);
+    alice.login("alice", &code(&seed, T0));
+
+    let queue = alice.get("/ui");
+    assert_eq!(queue.status, 200);
+    assert!(
+        queue.body.contains("4 operations are waiting"),
+        "{}",
+        queue.body
+    );
+    assert!(
+        queue.body.contains(
+            "<li><span class=\"count\">3</span> <a href=\"/ui?agent=flooder\">flooder</a></li>"
+        ),
+        "{}",
+        queue.body
+    );
+    assert!(
+        queue
+            .body
+            .contains("<span class=\"count\">1</span> <a href=\"/ui?agent=cursor-staging-fix\">"),
+        "{}",
+        queue.body
+    );
+    // Narrowed to the one agent: its hold only, the counts still for everyone.
+    let narrowed = alice.get("/ui?agent=cursor-staging-fix");
+    assert_eq!(narrowed.status, 200);
+    assert!(narrowed.body.contains(real.id.as_str()));
+    assert!(narrowed.body.contains("the real production delete"));
+    for hold in &flood {
+        assert!(
+            !narrowed.body.contains(hold.id.as_str()),
+            "{}",
+            narrowed.body
+        );
+    }
+    assert!(
+        narrowed
+            .body
+            .contains("Showing the holds of <strong>cursor-staging-fix</strong>")
+    );
+    assert!(narrowed.body.contains("4 operations are waiting"));
+    // Whatever is asked for is escaped, and matches nothing.
+    let hostile = alice.get("/ui?agent=%3Cscript%3Ealert(1)%3C%2Fscript%3E");
+    assert_eq!(hostile.status, 200);
+    assert!(!hostile.body.contains("<script>alert"), "{}", hostile.body);
+    assert!(
+        hostile
+            .body
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+    );
+    assert!(hostile.body.contains("No held operations from this agent."));
+
+    // The JSON API: the same counts, the same filter.
+    let list: serde_json::Value =
+        serde_json::from_str(&alice.get("/ui/api/holds?agent=flooder").body).unwrap();
+    assert_eq!(list["pending"], 4);
+    assert_eq!(list["pending_by_agent"][0]["agent"], "flooder");
+    assert_eq!(list["pending_by_agent"][0]["pending"], 3);
+    assert_eq!(list["pending_by_agent"][1]["agent"], "cursor-staging-fix");
+    assert_eq!(list["holds"].as_array().unwrap().len(), 3);
+    assert!(
+        list["holds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|hold| hold["agent"] == "flooder")
+    );
+    let all: serde_json::Value = serde_json::from_str(&alice.get("/ui/api/holds").body).unwrap();
+    assert_eq!(all["holds"].as_array().unwrap().len(), 4);
+}

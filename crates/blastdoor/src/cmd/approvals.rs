@@ -18,10 +18,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use blastdoor_approval::{
-    ApprovalProgress, Hold, HoldState, HoldStore, StorePaths, validate_approver_name,
+    ApprovalProgress, Hold, HoldState, HoldStore, PendingCount, StorePaths, validate_approver_name,
 };
 use blastdoor_broker::TokenRegistry;
-use blastdoor_core::redact_known_secrets;
+use blastdoor_core::{AgentName, redact_known_secrets};
 
 use crate::home::Home;
 
@@ -125,13 +125,46 @@ pub struct HoldsArgs {
     /// Include holds that are finished (denied, expired, executed, cancelled).
     #[arg(long)]
     all: bool,
+    /// Only the holds this agent asked for.
+    #[arg(long, value_name = "NAME")]
+    agent: Option<String>,
+    /// Only how many holds wait for a decision, per agent and in all (every agent's).
+    #[arg(long)]
+    counts: bool,
 }
 
 pub fn run_holds(args: HoldsArgs) -> anyhow::Result<ExitCode> {
     let home = Home::from_env()?;
-    let store = open_store(&home)?;
+    let (store, config) = open_store_and_config(&home)?;
+    let cap = config.approvals.max_pending_per_agent.get();
     let now = now_unix();
-    let holds = store.holds(args.all)?;
+    let agent = args
+        .agent
+        .as_deref()
+        .map(|name| {
+            AgentName::new(name).map_err(|_| {
+                anyhow::anyhow!(
+                    "`--agent {name}` is not an agent name (letters, digits, `-`, `_`, `.`, `@`)"
+                )
+            })
+        })
+        .transpose()?;
+    let counts = store.pending_counts(now)?;
+    if args.counts {
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&counts_json(&counts, cap))?
+            );
+        } else {
+            print!("{}", counts_text(&counts, cap));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut holds = store.holds(args.all)?;
+    if let Some(agent) = &agent {
+        holds.retain(|hold| hold.agent.as_ref() == Some(agent));
+    }
     if args.json {
         let views: Vec<serde_json::Value> = holds
             .iter()
@@ -148,13 +181,20 @@ pub fn run_holds(args: HoldsArgs) -> anyhow::Result<ExitCode> {
             freeze.reason
         );
     }
+    if !counts.is_empty() {
+        println!("{}", counts_text(&counts, cap));
+    }
+    if let Some(agent) = &agent {
+        println!("holds of {agent} only (`blastdoor holds` shows every agent's)\n");
+    }
     if holds.is_empty() {
         println!(
             "{}",
-            if args.all {
-                "no holds"
-            } else {
-                "no holds waiting for approval"
+            match (args.all, &agent) {
+                (true, None) => "no holds".to_owned(),
+                (false, None) => "no holds waiting for approval".to_owned(),
+                (true, Some(agent)) => format!("no holds of {agent}"),
+                (false, Some(agent)) => format!("no holds of {agent} waiting for approval"),
             }
         );
     }
@@ -162,6 +202,40 @@ pub fn run_holds(args: HoldsArgs) -> anyhow::Result<ExitCode> {
         print!("{}", hold_text(hold, now));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How many holds wait for a decision, in all and per agent (most first), with the agents at
+/// the gateway's cap marked.
+fn counts_text(counts: &[PendingCount], cap: u32) -> String {
+    let total: u64 = counts.iter().map(|count| count.pending).sum();
+    let mut text = format!(
+        "waiting for a decision: {total} in all ({cap} per agent at most; `--agent NAME` shows one agent's)\n"
+    );
+    for count in counts {
+        let agent = count
+            .agent
+            .as_ref()
+            .map(|agent| agent.as_str())
+            .unwrap_or("unknown agent");
+        let full = if count.pending >= u64::from(cap) {
+            "  (full: its new holds are refused until some are decided)"
+        } else {
+            ""
+        };
+        text.push_str(&format!("  {:>5}  {agent}{full}\n", count.pending));
+    }
+    text
+}
+
+/// [`counts_text`] as JSON: `{"pending": N, "max_pending_per_agent": CAP, "agents":
+/// [{"agent": NAME or null, "pending": N}, ...]}`.
+fn counts_json(counts: &[PendingCount], cap: u32) -> serde_json::Value {
+    let total: u64 = counts.iter().map(|count| count.pending).sum();
+    serde_json::json!({
+        "pending": total,
+        "max_pending_per_agent": cap,
+        "agents": counts,
+    })
 }
 
 #[derive(Debug, clap::Args)]
@@ -284,6 +358,11 @@ pub fn run_thaw(args: ThawArgs) -> anyhow::Result<ExitCode> {
 /// The store at the paths the gateway uses: `[state] path` and `[ledger] path` of the config
 /// (by default `BLASTDOOR_HOME/state.sqlite` and `BLASTDOOR_HOME/ledger.sqlite`).
 fn open_store(home: &Home) -> anyhow::Result<HoldStore> {
+    open_store_and_config(home).map(|(store, _)| store)
+}
+
+/// [`open_store`], and the configuration it was opened from.
+fn open_store_and_config(home: &Home) -> anyhow::Result<(HoldStore, blastdoor_config::Config)> {
     let config = blastdoor_config::load_or_default(&home.config_file())?;
     let ledger = blastdoor_audit::Ledger::open_or_create(&config.ledger.path)
         .with_context(|| format!("cannot open the ledger `{}`", config.ledger.path.display()))?;
@@ -291,12 +370,13 @@ fn open_store(home: &Home) -> anyhow::Result<HoldStore> {
         state_db: config.state.path.clone(),
         ..StorePaths::in_home(home.root())
     };
-    HoldStore::open(paths, Arc::new(ledger)).with_context(|| {
+    let store = HoldStore::open(paths, Arc::new(ledger)).with_context(|| {
         format!(
             "cannot open the approval state `{}`",
             config.state.path.display()
         )
-    })
+    })?;
+    Ok((store, config))
 }
 
 fn now_unix() -> i64 {

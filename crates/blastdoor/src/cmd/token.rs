@@ -39,7 +39,8 @@ enum TokenCommand {
         /// Environments it may touch (comma-separated); `unknown` is never allowed.
         #[arg(long = "env", value_delimiter = ',', required = true)]
         environments: Vec<String>,
-        /// Risk classes: read, write, execute, escalate, destroy (comma-separated).
+        /// Risk classes: read, read-secrets, write, execute, escalate, destroy (comma-separated).
+        /// `read` never includes `read-secrets` (decrypted variables, credentials, tokens).
         #[arg(long, value_delimiter = ',', required = true)]
         risk: Vec<String>,
         /// Lifetime: a number and s, m, h or d (`8h`, `30m`, `2d`).

@@ -16,6 +16,7 @@ mod audit;
 mod browser;
 mod check;
 mod corpus;
+mod flood;
 mod hook;
 mod init;
 mod install;

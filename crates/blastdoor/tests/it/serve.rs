@@ -207,12 +207,22 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
+    /// The value of header `name` (case-insensitive), if sent.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then_some(value.trim())
+        })
+    }
+
     pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|error| panic!("{error}: {}", self.body))
     }
 
     /// The `extensions.code` of the first GraphQL error.
-    fn code(&self) -> String {
+    pub(crate) fn code(&self) -> String {
         self.json()["errors"][0]["extensions"]["code"]
             .as_str()
             .unwrap_or_default()
@@ -442,6 +452,74 @@ fn the_incident_is_denied_by_a_staging_token_and_held_for_two_approvers_with_a_w
     assert!(!sim.mutations_seen().contains(&"volumeDelete".to_owned()));
 }
 
+/// The incident's first step done through blastdoor itself: production's decrypted variables
+/// read through nested fields with a staging token. Refused, whatever the aliases; a staging
+/// token that names `read-secrets` reads staging's secrets and only those.
+#[test]
+fn production_secrets_never_reach_a_staging_token_through_nested_fields() {
+    let Setup { sim, home, served } = setup(None);
+    let leaked = |body: &str| {
+        blastdoor_sim::secrets::PRODUCTION
+            .iter()
+            .any(|secret| body.contains(secret))
+    };
+    let staging = mint(&home, "staging", "read,write");
+    let with_secrets = mint(&home, "staging", "read,read-secrets");
+    let attacks = [
+        "{ projects { edges { node { environments { edges { node { name config(decryptVariables: true) } } } } } } }".to_owned(),
+        "{ me { workspaces { projects { edges { node { docs: environments { edges { node { readme: config(decryptVariables: true) } } } } } } } } }".to_owned(),
+        format!("{{ environment(id: \"{}\") {{ config(decryptVariables: true) }} }}", ids::PRODUCTION),
+    ];
+    for token in [&staging, &with_secrets] {
+        for attack in &attacks {
+            let reply = graphql(
+                served.address,
+                token,
+                serde_json::json!({ "query": attack }),
+            );
+            assert_eq!(reply.status, 403, "{attack}: {reply:?}");
+            assert!(!leaked(&reply.body), "{reply:?}");
+        }
+    }
+    // Staging's own secrets: refused without read-secrets, returned with it.
+    let own = format!(
+        "{{ environment(id: \"{}\") {{ config(decryptVariables: true) }} }}",
+        ids::STAGING
+    );
+    let refused = graphql(
+        served.address,
+        &staging,
+        serde_json::json!({ "query": own }),
+    );
+    assert_eq!(refused.status, 403, "{refused:?}");
+    let allowed = graphql(
+        served.address,
+        &with_secrets,
+        serde_json::json!({ "query": own }),
+    );
+    assert_eq!(allowed.status, 200, "{allowed:?}");
+    assert!(
+        blastdoor_sim::secrets::STAGING
+            .iter()
+            .any(|secret| allowed.body.contains(secret)),
+        "{allowed:?}"
+    );
+    assert!(!leaked(&allowed.body), "{allowed:?}");
+    // Nothing that decrypts configuration reached the upstream but that one request.
+    let decrypting = sim
+        .state
+        .requests()
+        .iter()
+        .filter(|request| {
+            request
+                .resolved_fields()
+                .iter()
+                .any(|field| field.parent_type == "Environment" && field.field == "config")
+        })
+        .count();
+    assert_eq!(decrypting, 1);
+}
+
 #[test]
 fn an_unknown_mutation_is_held_with_a_hold_id() {
     let Setup { sim, home, served } = setup(None);
@@ -585,7 +663,7 @@ fn ambiguous_framing_oversized_bodies_and_slow_clients_are_refused() {
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
     let head = format!(
-        "POST /railway/graphql/v2 HTTP/1.1\r\nHost: x\r\n{auth}\r\nContent-Length: 100\r\n\r\n{{\"query\":"
+        "POST /railway/graphql/v2 HTTP/1.1\r\nHost: x\r\n{auth}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"query\":"
     );
     stream.write_all(head.as_bytes()).unwrap();
     let reply = read_reply(&mut stream);
@@ -626,14 +704,16 @@ fn requests_without_a_valid_token_are_refused_before_anything_else() {
     let reply = post(served.address, "/railway/graphql/v2", "X-Nothing: 1", body);
     assert_eq!(reply.status, 401, "{reply:?}");
     assert_eq!(reply.code(), "BLASTDOOR_TOKEN_MISSING");
-    // The raw Railway token an agent might have found is not a blastdoor token.
+    // The raw Railway token an agent might have found is not a blastdoor token: refused as a
+    // found credential (see `a_found_credential_is_refused_and_recorded_without_its_value`).
     let reply = post(
         served.address,
         "/railway/graphql/v2",
         &bearer(INCIDENT_ACCOUNT_TOKEN),
         body,
     );
-    assert_eq!(reply.status, 401, "{reply:?}");
+    assert_eq!(reply.status, 403, "{reply:?}");
+    assert_eq!(reply.code(), "BLASTDOOR_FOUND_CREDENTIAL");
     assert!(!reply.body.contains(INCIDENT_ACCOUNT_TOKEN));
     let reply = post(
         served.address,
@@ -643,6 +723,146 @@ fn requests_without_a_valid_token_are_refused_before_anything_else() {
     );
     assert_eq!(reply.status, 404, "{reply:?}");
     assert!(sim.state.requests().is_empty());
+}
+
+/// A Railway account token's shape (a UUID), as an agent might find one in a file.
+const FOUND_RAILWAY_TOKEN: &str = "3f6c1a2e-8b4d-4c9e-a1f7-2d5e8b9c0a41";
+
+#[test]
+fn a_found_credential_is_refused_and_recorded_without_its_value() {
+    let Setup { sim, home, served } = setup(None);
+    let token = mint(&home, "staging", "read");
+    let body = r#"{"query":"query { me { id } }"}"#;
+    // Alone, as the account token the agent found, and beside the agent's own token.
+    let alone = post(
+        served.address,
+        "/railway/graphql/v2",
+        &bearer(INCIDENT_ACCOUNT_TOKEN),
+        body,
+    );
+    let beside = post(
+        served.address,
+        "/railway/graphql/v2",
+        &format!(
+            "{}\r\nTeam-Access-Token: {FOUND_RAILWAY_TOKEN}",
+            bearer(&token)
+        ),
+        body,
+    );
+    for (reply, header) in [(&alone, "authorization"), (&beside, "team-access-token")] {
+        assert_eq!(reply.status, 403, "{reply:?}");
+        assert_eq!(reply.code(), "BLASTDOOR_FOUND_CREDENTIAL");
+        let message = reply.json()["errors"][0]["message"].to_string();
+        assert!(
+            message.contains("Do not use credentials you found")
+                && message.contains("use your blastdoor token")
+                && message.contains(header),
+            "{message}"
+        );
+        assert!(
+            !reply.body.contains(INCIDENT_ACCOUNT_TOKEN)
+                && !reply.body.contains(FOUND_RAILWAY_TOKEN),
+            "{reply:?}"
+        );
+    }
+    assert!(
+        sim.state.requests().is_empty(),
+        "{:?}",
+        sim.state.requests()
+    );
+    // Both are in the ledger as denies, naming the header; the second names the agent.
+    let refusals: Vec<String> = ledger_entries(&home)
+        .iter()
+        .map(|entry| entry.to_string())
+        .filter(|entry| entry.contains("gateway.found-credential"))
+        .collect();
+    assert_eq!(refusals.len(), 2, "{refusals:?}");
+    assert!(
+        refusals[0].contains("`authorization`") && refusals[0].contains("deny"),
+        "{}",
+        refusals[0]
+    );
+    assert!(
+        refusals[1].contains("`team-access-token`") && refusals[1].contains("claude-staging-fix"),
+        "{}",
+        refusals[1]
+    );
+    for entry in &refusals {
+        assert!(
+            !entry.contains(INCIDENT_ACCOUNT_TOKEN) && !entry.contains(FOUND_RAILWAY_TOKEN),
+            "{entry}"
+        );
+    }
+    for name in ["ledger.sqlite", "ledger.sqlite-wal"] {
+        let path = home.path().join(name);
+        if path.exists() {
+            for value in [INCIDENT_ACCOUNT_TOKEN, FOUND_RAILWAY_TOKEN] {
+                assert!(!file_contains(&path, value.as_bytes()), "{name} holds it");
+            }
+        }
+    }
+}
+
+#[test]
+fn malformed_requests_never_reach_railway_and_are_not_held() {
+    let Setup { sim, home, served } = setup(None);
+    let token = mint(&home, "staging,production", "read,write,destroy");
+    let auth = bearer(&token);
+    let delete = format!(
+        r#"{{"query":"mutation {{ volumeDelete(volumeId: \"{}\") }}"}}"#,
+        ids::PG_DATA
+    );
+    let query = "query%20%7B%20me%20%7B%20id%20%7D%20%7D";
+    let shapes = [
+        (
+            format!(
+                "GET /railway/graphql/v2?query={query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{delete}",
+                delete.len()
+            ),
+            400,
+        ),
+        (
+            format!(
+                "PUT /railway/graphql/v2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{delete}",
+                delete.len()
+            ),
+            405,
+        ),
+        (
+            format!(
+                "POST /railway/graphql/v2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{delete}",
+                delete.len()
+            ),
+            415,
+        ),
+        (
+            format!(
+                "POST /railway/graphql/v2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n{delete}",
+                delete.len()
+            ),
+            415,
+        ),
+        (
+            format!(
+                "POST /railway/graphql/v2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\r\nContent-Type: application/json\r\nX-HTTP-Method-Override: GET\r\nContent-Length: {}\r\n\r\n{delete}",
+                delete.len()
+            ),
+            400,
+        ),
+    ];
+    for (request, status) in &shapes {
+        let reply = send_raw(served.address, request.as_bytes());
+        assert_eq!(reply.status, *status, "{request}: {reply:?}");
+        assert!(reply.json()["errors"][0]["extensions"]["hold_id"].is_null());
+    }
+    assert!(
+        sim.state.requests().is_empty(),
+        "{:?}",
+        sim.state.requests()
+    );
+    let holds = home.run(&["holds", "--json"]);
+    assert!(!stdout(&holds).contains("hold_"), "{}", stdout(&holds));
+    assert!(sim.state.has_volume(ids::PG_DATA));
 }
 
 #[test]
@@ -1006,6 +1226,12 @@ pub(crate) fn incident() -> serde_json::Value {
     serde_json::json!({ "query": format!("mutation {{ volumeDelete(volumeId: \"{}\") }}", ids::PG_DATA) })
 }
 
+/// The incident's delete as the operation named `Delete<n>`: the same destroy, a different
+/// request (so a hold of its own, not the pending one of [`incident`]).
+pub(crate) fn incident_numbered(n: usize) -> serde_json::Value {
+    serde_json::json!({ "query": format!("mutation Delete{n} {{ volumeDelete(volumeId: \"{}\") }}", ids::PG_DATA) })
+}
+
 /// `config(sim)` plus `extra` TOML (`[approvals]`, `[snapshots]`, `[[protect]]`).
 pub(crate) fn home_with(sim: &Sim, extra: &str) -> TestHome {
     let home = prepared_home(sim);
@@ -1041,7 +1267,7 @@ pub(crate) fn totp_code(seed: &[u8]) -> String {
     totp::format_code(totp::code_at(seed, now_unix()))
 }
 
-fn approve(home: &TestHome, id: &str, name: &str, seed: &[u8]) {
+pub(crate) fn approve(home: &TestHome, id: &str, name: &str, seed: &[u8]) {
     let output = home.run(&["approve", id, "--as", name, "--code", &totp_code(seed)]);
     assert!(
         output.status.success(),
@@ -1065,7 +1291,7 @@ pub(crate) fn resend(
     )
 }
 
-fn hold_id_of(reply: &Reply) -> String {
+pub(crate) fn hold_id_of(reply: &Reply) -> String {
     assert_eq!(reply.status, 428, "{reply:?}");
     reply.json()["errors"][0]["extensions"]["hold_id"]
         .as_str()
@@ -1073,7 +1299,7 @@ fn hold_id_of(reply: &Reply) -> String {
         .to_owned()
 }
 
-fn hold_code(reply: &Reply) -> String {
+pub(crate) fn hold_code(reply: &Reply) -> String {
     reply.json()["errors"][0]["extensions"]["hold_code"]
         .as_str()
         .unwrap_or_default()
@@ -1088,7 +1314,7 @@ pub(crate) fn volume_deletes(sim: &Sim) -> usize {
 }
 
 /// Every ledger entry as JSON (`blastdoor audit log --json`).
-fn ledger_entries(home: &TestHome) -> Vec<serde_json::Value> {
+pub(crate) fn ledger_entries(home: &TestHome) -> Vec<serde_json::Value> {
     let output = home.run(&["audit", "log", "--json", "--limit", "100000"]);
     assert!(
         output.status.success(),
@@ -1103,7 +1329,10 @@ fn ledger_entries(home: &TestHome) -> Vec<serde_json::Value> {
 }
 
 /// The first value under `key` anywhere in `value`.
-fn find_key<'a>(value: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
+pub(crate) fn find_key<'a>(
+    value: &'a serde_json::Value,
+    key: &str,
+) -> Option<&'a serde_json::Value> {
     match value {
         serde_json::Value::Object(map) => map
             .get(key)
@@ -1113,7 +1342,7 @@ fn find_key<'a>(value: &'a serde_json::Value, key: &str) -> Option<&'a serde_jso
     }
 }
 
-fn hold_state(home: &TestHome, id: &str) -> String {
+pub(crate) fn hold_state(home: &TestHome, id: &str) -> String {
     let store = blastdoor_approval::HoldStore::open_in_home(&home.path()).unwrap();
     store.hold(id).unwrap().state.as_str().to_owned()
 }
@@ -1397,8 +1626,15 @@ fn many_holds_approved_and_resent_at_once_each_run_exactly_once() {
     let home = home_with(&sim, "[approvals]\ncooling_off = \"0s\"\n");
     let served = Served::start(&home, None);
     let token = mint(&home, "staging,production", "read,write,destroy");
-    let ids_held: Vec<String> = (0..HOLDS)
-        .map(|_| hold_id_of(&graphql(served.address, &token, incident())))
+    // Distinct requests: an identical one would name the pending hold instead of a new one.
+    let ids_held: Vec<(String, serde_json::Value)> = (0..HOLDS)
+        .map(|n| {
+            let body = incident_numbered(n);
+            (
+                hold_id_of(&graphql(served.address, &token, body.clone())),
+                body,
+            )
+        })
         .collect();
     let alice = enrol(&home, "alice");
     let bob = enrol(&home, "bob");
@@ -1409,19 +1645,24 @@ fn many_holds_approved_and_resent_at_once_each_run_exactly_once() {
         .verify_approver("alice", &totp_code(&alice), now)
         .unwrap();
     let bob = store.verify_approver("bob", &totp_code(&bob), now).unwrap();
-    for id in &ids_held {
+    for (id, _) in &ids_held {
         store.approve_as(id, &alice, now).unwrap();
         store.approve_as(id, &bob, now).unwrap();
     }
     let address = served.address;
     let barrier = Arc::new(std::sync::Barrier::new(HOLDS * SENDERS_PER_HOLD));
     let mut threads = Vec::new();
-    for id in &ids_held {
+    for (id, body) in &ids_held {
         for _ in 0..SENDERS_PER_HOLD {
-            let (id, token, barrier) = (id.clone(), token.clone(), Arc::clone(&barrier));
+            let (id, body, token, barrier) = (
+                id.clone(),
+                body.clone(),
+                token.clone(),
+                Arc::clone(&barrier),
+            );
             threads.push(std::thread::spawn(move || {
                 barrier.wait();
-                resend(address, &token, &id, &incident()).status
+                resend(address, &token, &id, &body).status
             }));
         }
     }
@@ -1438,7 +1679,7 @@ fn many_holds_approved_and_resent_at_once_each_run_exactly_once() {
         "{statuses:?}"
     );
     assert_eq!(volume_deletes(&sim), HOLDS);
-    for id in &ids_held {
+    for (id, _) in &ids_held {
         assert_eq!(hold_state(&home, id), "executed");
     }
 }
