@@ -87,6 +87,13 @@ async fn handle(request: Request<Incoming>, state: &SimState) -> Response<Full<B
         })
         .map(|(name, _)| name.as_str().to_owned())
         .collect();
+    let headers_with_credential = request
+        .headers()
+        .iter()
+        .filter(|(name, _)| *name != AUTHORIZATION && name.as_str() != "project-access-token")
+        .filter(|(_, value)| state.holds_credential(value.as_bytes()))
+        .map(|(name, _)| name.as_str().to_owned())
+        .collect();
     let mut record = RequestRecord {
         method: method.as_str().to_owned(),
         path: path.clone(),
@@ -95,6 +102,7 @@ async fn handle(request: Request<Incoming>, state: &SimState) -> Response<Full<B
         authorized,
         header_names,
         headers_with_capability_token,
+        headers_with_credential,
         status: 0,
         operations: Vec::new(),
     };

@@ -94,6 +94,9 @@ pub struct RequestRecord {
     /// The names of the headers whose value holds a blastdoor capability token (`bd1_…`),
     /// which a gateway must never forward; never the values.
     pub headers_with_capability_token: Vec<String>,
+    /// The names of the headers, other than `Authorization` and `Project-Access-Token`, whose
+    /// value holds one of the credentials this simulator accepts; never the values.
+    pub headers_with_credential: Vec<String>,
     pub status: u16,
     /// One per operation of the request (several for a batch).
     pub operations: Vec<OperationRecord>,
@@ -520,6 +523,22 @@ impl SimState {
             ),
             (None, None) => (AuthHeader::None, false, false),
         }
+    }
+
+    /// Whether `value` holds the account token or the project token anywhere.
+    pub(crate) fn holds_credential(&self, value: &[u8]) -> bool {
+        let inner = self.lock();
+        let contains = |needle: &str| {
+            !needle.is_empty()
+                && value
+                    .windows(needle.len())
+                    .any(|window| window == needle.as_bytes())
+        };
+        contains(inner.account_token.expose_secret())
+            || inner
+                .project_token
+                .as_ref()
+                .is_some_and(|token| contains(token.expose_secret()))
     }
 
     pub(crate) fn record(&self, record: RequestRecord) {
