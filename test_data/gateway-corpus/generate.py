@@ -61,6 +61,18 @@ VARIABLE_NAMES = (
     "`Environment.variables` is in SECRET_FIELDS, but Railway's `Variable` type has no value "
     "field (names, ids and references only): listing variable names needs read-secrets"
 )
+RAW_IN_ALLOWED_HEADER = (
+    "the values of allow-listed headers (User-Agent, X-Source, Accept-Language ...) are checked "
+    "only for well-known credential formats, never against the upstream's own configured "
+    "credential, so a Railway token there (a UUID in Railway, an opaque string in the "
+    "simulator) is forwarded to Railway"
+)
+JSON_STRING_DUPLICATES = (
+    "JSON carried inside a JSON string (a `variables` string, GET's `variables` parameter, a "
+    "patch given as a string) is parsed with serde_json, which keeps the last of two equal "
+    "keys, not with strict_json; Railway's JSON.parse also keeps the last today, but it is the "
+    "two-readings shape the duplicate-key rule exists for"
+)
 MUTATION_TYPENAME = (
     "`__typename` on the Mutation root is classified as an unknown mutation "
     "(railway.mutation-unknown) though it only names the type"
@@ -623,12 +635,20 @@ case(C, "deploymentRemove of staging's deployment, destroy token", "staging-rwd"
 # ---------------------------------------------------------------------------------------------
 C = "credentials-in-headers"
 ME = "{ me { id } }"
-for header in ["Team-Access-Token", "X-Api-Key", "Api-Key", "X-Auth-Token", "X-Railway-Token", "Private-Token", "X-Source", "User-Agent", "Accept", "X-Forwarded-Authorization", "Cookie"]:
-    value = "{{TOKEN}}" if header != "Cookie" else "session={{TOKEN}}"
+FOUND = "BLASTDOOR_FOUND_CREDENTIAL"
+for header in ["Team-Access-Token", "X-Api-Key", "Api-Key", "X-Auth-Token", "X-Railway-Token", "Private-Token", "X-Source", "User-Agent", "Accept", "X-Forwarded-Authorization"]:
     case(
         C, "capability token copied into %s" % header, "staging-rw", "forward",
-        gql(ME, headers=[[header, value]]),
+        gql(ME, headers=[[header, "{{TOKEN}}"]]),
         must_not_reach=[header.lower()] if header not in ("X-Source", "User-Agent", "Accept") else [],
+    )
+case(C, "capability token in a cookie", "staging-rw", "deny", gql(ME, headers=[["Cookie", "session={{TOKEN}}"]]), code=FOUND, must_not_reach=["cookie"])
+case(C, "raw account token in an unknown header", "staging-rw", "forward", gql(ME, headers=[["X-Debug", "{{ACCOUNT_TOKEN}}"]]), must_not_reach=["x-debug"])
+for header in ["User-Agent", "X-Source", "Accept-Language", "X-Railway-Caller"]:
+    case(
+        C, "raw account token in %s" % header, "staging-rw", "deny",
+        gql(ME, headers=[[header, "agent/1.0 {{ACCOUNT_TOKEN}}"]]),
+        code=FOUND, known_wrong=RAW_IN_ALLOWED_HEADER,
     )
 for header, value in [
     ("Team-Access-Token", "{{ACCOUNT_TOKEN}}"),
@@ -639,9 +659,11 @@ for header, value in [
     ("Project-Access-Token", "{{PROJECT_TOKEN}}"),
     ("Proxy-Authorization", "Bearer {{ACCOUNT_TOKEN}}"),
 ]:
-    case(C, "raw credential in %s beside the capability token" % header, "staging-rw", "deny", gql(ME, headers=[[header, value]]), must_not_reach=[header.lower()])
-case(C, "raw account token as the only Authorization", "staging-rw", "deny", gql(ME, auth="none", headers=[["Authorization", "Bearer {{ACCOUNT_TOKEN}}"]]))
-case(C, "raw project token as the only Project-Access-Token", "staging-rw", "deny", gql(ME, auth="none", headers=[["Project-Access-Token", "{{PROJECT_TOKEN}}"]]))
+    case(C, "raw credential in %s beside the capability token" % header, "staging-rw", "deny", gql(ME, headers=[[header, value]]), code=FOUND, must_not_reach=[header.lower()])
+case(C, "raw account token as the only Authorization", "staging-rw", "deny", gql(ME, auth="none", headers=[["Authorization", "Bearer {{ACCOUNT_TOKEN}}"]]), code=FOUND)
+case(C, "raw project token as the only Project-Access-Token", "staging-rw", "deny", gql(ME, auth="none", headers=[["Project-Access-Token", "{{PROJECT_TOKEN}}"]]), code=FOUND)
+case(C, "raw account token in Authorization with a destroy", "staging-rwd", "deny", gql('mutation { volumeDelete(volumeId: "%s") }' % VOL, auth="none", headers=[["Authorization", "Bearer {{ACCOUNT_TOKEN}}"]]), code=FOUND)
+case(C, "raw account token as a second Authorization", "staging-rw", "deny", gql(ME, headers=[["Authorization", "Bearer {{ACCOUNT_TOKEN}}"]]), code=FOUND)
 case(C, "the capability token in Project-Access-Token", "staging-rw", "forward", gql(ME, auth="project"))
 case(C, "the capability token in Project-Access-Token, a write", "staging-rw", "forward", gql('mutation { serviceInstanceRedeploy(serviceId: "%s", environmentId: "%s") }' % (API, ES), auth="project"))
 case(C, "a header with a capability token and other text", "staging-rw", "forward", gql(ME, headers=[["X-Railway-Caller", "agent {{TOKEN}} v1"]]), must_not_reach=[])
@@ -677,7 +699,6 @@ malformed = [
     ("duplicate key in a patch", raw('{"query":"mutation($p: EnvironmentConfig!) { environmentPatchCommit(environmentId: \\"%s\\", patch: $p) }","variables":{"p":{"volumes":{"%s":{"isDeleted":false,"isDeleted":true}}}}}' % (ES, VOL)), None),
     ("duplicate key in extensions", raw('{"query":"%s","extensions":{"a":1,"a":2}}' % ME_J), None),
     ("duplicate key in a batch member", raw('[{"query":"%s"},{"query":"%s","query":"%s"}]' % (ME_J, ME_J, DEL)), None),
-    ("duplicate keys in a variables JSON string", raw('{"query":"mutation($v: String!) { volumeDelete(volumeId: $v) }","variables":"{\\"v\\":\\"vol-x\\",\\"v\\":\\"%s\\"}"}' % VOL), None),
     ("duplicate operation names", gql('query A { me { id } } mutation A { volumeDelete(volumeId: "%s") }' % VOL, operation="A"), None),
     ("anonymous operation beside a named one", gql('{ me { id } } mutation B { volumeDelete(volumeId: "%s") }' % VOL), None),
     ("two operations without operationName", gql('query A { me { id } } mutation B { volumeDelete(volumeId: "%s") }' % VOL), None),
@@ -717,8 +738,8 @@ malformed = [
     ("multipart body", raw('--x\r\nContent-Disposition: form-data; name="operations"\r\n\r\n{"query":"%s"}\r\n--x--\r\n' % ME_J, content_type="multipart/form-data; boundary=x"), 415),
     ("JSON body without a content type", raw('{"query":"%s"}' % ME_J, content_type=""), 415),
     ("JSON body in another charset", raw('{"query":"%s"}' % ME_J, content_type="application/json; charset=utf-16"), 415),
-    ("gzip content encoding that is not gzip", raw('{"query":"%s"}' % ME_J, headers=[["Content-Encoding", "gzip"]]), None),
-    ("deflate content encoding", raw('{"query":"%s"}' % ME_J, headers=[["Content-Encoding", "deflate"]]), None),
+    ("gzip content encoding that is not gzip", raw('{"query":"%s"}' % ME_J, headers=[["Content-Encoding", "gzip"]]), 415),
+    ("deflate content encoding", raw('{"query":"%s"}' % ME_J, headers=[["Content-Encoding", "deflate"]]), 415),
     ("body past the limit", raw('{"query":"%s"}' % ME_J, pad=1_100_000), 413),
     ("PUT", raw('{"query":"%s"}' % ME_J, method="PUT"), 405),
     ("PATCH", raw('{"query":"%s"}' % ME_J, method="PATCH"), 405),
@@ -732,6 +753,21 @@ malformed = [
 for name, request, status in malformed:
     extra = {"status": status} if status else {}
     case(C, name, "staging-all", "malformed", request, **extra)
+case(
+    C, "duplicate keys in a variables JSON string", "staging-all", "malformed",
+    raw('{"query":"mutation($v: String!) { volumeDelete(volumeId: $v) }","variables":"{\\"v\\":\\"vol-x\\",\\"v\\":\\"%s\\"}"}' % VOL),
+    known_wrong=JSON_STRING_DUPLICATES,
+)
+case(
+    C, "duplicate keys in GET's variables parameter", "staging-all", "malformed",
+    dict(method="GET", content_type="", path="/graphql/v2?" + urllib.parse.urlencode({"query": "query($e: String!) { environment(id: $e) { name } }", "variables": '{"e":"%s","e":"%s"}' % (EP, ES)}, quote_via=urllib.parse.quote)),
+    known_wrong=JSON_STRING_DUPLICATES,
+)
+case(
+    C, "duplicate keys in a patch given as a JSON string", "staging-all", "malformed",
+    gql("mutation($p: EnvironmentConfig!) { environmentPatchCommit(environmentId: \"%s\", patch: $p) }" % ES, {"p": '{"volumes":{"%s":{"isDeleted":true,"isDeleted":false}}}' % VOL}),
+    known_wrong=JSON_STRING_DUPLICATES,
+)
 
 # ---------------------------------------------------------------------------------------------
 # volume-delete: the incident's request, however it is spelled. Parseable: refused (403) for a
@@ -796,7 +832,7 @@ unparseable = [
     ("no content type", raw('{"query":"%s"}' % DEL, content_type=""), 415),
     ("PUT", raw('{"query":"%s"}' % DEL, method="PUT"), 405),
     ("past the size limit", raw('{"query":"%s"}' % DEL, pad=1_100_000), 413),
-    ("gzip content encoding", raw('{"query":"%s"}' % DEL, headers=[["Content-Encoding", "gzip"]]), None),
+    ("gzip content encoding", raw('{"query":"%s"}' % DEL, headers=[["Content-Encoding", "gzip"]]), 415),
     ("method override header", gql(VD, headers=[["X-HTTP-Method-Override", "POST"]]), None),
 ]
 for name, request, status in unparseable:
