@@ -715,3 +715,704 @@ fn the_gateway_corpus_gets_the_expected_answer_for_every_case() {
         mismatches.join("\n")
     );
 }
+
+// --- The Railway CLI's documents, with staging's ids and with production's. ---
+
+/// The ids a document's variables are filled with: staging's or production's.
+#[derive(Debug)]
+struct Side {
+    environment: &'static str,
+    volume_instance: &'static str,
+    backup: &'static str,
+    deployment: &'static str,
+    service_instance: &'static str,
+    service_domain: &'static str,
+    tcp_proxy: &'static str,
+    /// The scenario has a custom domain in production only; staging's is made up.
+    custom_domain: &'static str,
+}
+
+const STAGING: Side = Side {
+    environment: ids::STAGING,
+    volume_instance: ids::PG_DATA_STAGING,
+    backup: ids::STAGING_BACKUP,
+    deployment: "dep-svc-api-env-staging",
+    service_instance: "si-svc-api-env-staging",
+    service_domain: "sd-api-staging",
+    tcp_proxy: "tcp-postgres-staging",
+    custom_domain: "cd-api-staging-none",
+};
+
+const PRODUCTION: Side = Side {
+    environment: ids::PRODUCTION,
+    volume_instance: ids::PG_DATA_PRODUCTION,
+    backup: ids::PRODUCTION_BACKUP,
+    deployment: "dep-svc-api-env-production",
+    service_instance: "si-svc-api-env-production",
+    service_domain: "sd-api-production",
+    tcp_proxy: "tcp-postgres-production",
+    custom_domain: ids::API_CUSTOM_DOMAIN,
+};
+
+/// What a document's bare `$id` names, by document (file name without `.graphql`).
+const BARE_IDS: &[(&str, &str)] = &[
+    ("CustomDomainDelete", "customDomain"),
+    ("CustomDomainIssueCertificate", "customDomain"),
+    ("CustomDomainUpdate", "customDomain"),
+    ("DeploymentRedeploy", "deployment"),
+    ("DeploymentRemove", "deployment"),
+    ("DeploymentRestart", "deployment"),
+    ("DeploymentStatus", "deployment"),
+    ("EnvironmentConfig", "environment"),
+    ("EnvironmentDelete", "environment"),
+    ("Project", "project"),
+    ("ProjectScheduleDelete", "project"),
+    ("ServiceConnect", "service"),
+    ("ServiceDisconnect", "service"),
+    ("ServiceDomainDelete", "serviceDomain"),
+    ("TcpProxyDelete", "tcpProxy"),
+    ("VolumeDelete", "volume"),
+];
+
+/// Nullable variables and input fields that are filled anyway: the ids that say where an
+/// operation acts (as the CLI sends them), and the decryption the CLI asks for.
+const FILLED_WHEN_NULLABLE: &[&str] = &[
+    "decryptVariables",
+    "deploymentId",
+    "environmentId",
+    "projectId",
+    "serviceId",
+    "sourceId",
+    "volumeId",
+    "volumeInstanceId",
+    "workspaceId",
+];
+
+/// A GraphQL type reference as written in a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Ty {
+    Named(String),
+    List(Box<Ty>),
+    NonNull(Box<Ty>),
+}
+
+impl Ty {
+    fn parse(text: &str) -> Ty {
+        fn prefix(text: &str) -> (Ty, &str) {
+            let (inner, rest) = if let Some(rest) = text.strip_prefix('[') {
+                let (inner, rest) = prefix(rest);
+                (Ty::List(Box::new(inner)), rest.strip_prefix(']').unwrap())
+            } else {
+                let end = text
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(text.len());
+                (Ty::Named(text[..end].to_owned()), &text[end..])
+            };
+            match rest.strip_prefix('!') {
+                Some(rest) => (Ty::NonNull(Box::new(inner)), rest),
+                None => (inner, rest),
+            }
+        }
+        let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let (ty, rest) = prefix(&compact);
+        assert!(rest.is_empty(), "type `{text}`");
+        ty
+    }
+
+    fn from_schema(ty: &blastdoor_sim::schema::TypeRef) -> Ty {
+        use blastdoor_sim::schema::TypeRef;
+        match ty {
+            TypeRef::Named(name) => Ty::Named((*name).to_owned()),
+            TypeRef::List(inner) => Ty::List(Box::new(Ty::from_schema(inner))),
+            TypeRef::NonNull(inner) => Ty::NonNull(Box::new(Ty::from_schema(inner))),
+        }
+    }
+}
+
+/// The variables an operation of `document` declares: (name, type).
+fn declared_variables(document: &str) -> Vec<(String, Ty)> {
+    use apollo_parser::cst::{self, CstNode as _};
+    let tree = apollo_parser::Parser::new(document).parse();
+    assert_eq!(tree.errors().len(), 0, "{document}");
+    let mut declared = Vec::new();
+    for definition in tree.document().definitions() {
+        let cst::Definition::OperationDefinition(operation) = definition else {
+            continue;
+        };
+        let Some(definitions) = operation.variable_definitions() else {
+            continue;
+        };
+        for definition in definitions.variable_definitions() {
+            let name = definition
+                .variable()
+                .and_then(|variable| variable.name())
+                .unwrap()
+                .text()
+                .to_string();
+            let ty = Ty::parse(&definition.ty().unwrap().source_string());
+            declared.push((name, ty));
+        }
+    }
+    declared
+}
+
+/// The variables to send with `document` (`doc` is its file name without `.graphql`): every
+/// non-null variable, and the nullable ones in [`FILLED_WHEN_NULLABLE`], from their types,
+/// with `side`'s ids where an argument names a resource.
+fn fill_variables(doc: &str, document: &str, side: &Side) -> serde_json::Map<String, Value> {
+    declared_variables(document)
+        .into_iter()
+        .filter(|(name, ty)| {
+            matches!(ty, Ty::NonNull(_)) || FILLED_WHEN_NULLABLE.contains(&name.as_str())
+        })
+        .map(|(name, ty)| {
+            let value = value_of(doc, &name, &ty, side, 0);
+            (name, value)
+        })
+        .collect()
+}
+
+fn value_of(doc: &str, name: &str, ty: &Ty, side: &Side, depth: usize) -> Value {
+    match ty {
+        Ty::NonNull(inner) => value_of(doc, name, inner, side, depth),
+        Ty::List(inner) => json!([value_of(doc, name, inner, side, depth)]),
+        Ty::Named(type_name) => named_value(doc, name, type_name, side, depth),
+    }
+}
+
+/// The id an argument called `name` takes on `side`, if it names a resource.
+fn id_for(doc: &str, name: &str, side: &Side) -> Option<String> {
+    let kind = match name {
+        "id" => BARE_IDS
+            .iter()
+            .find(|(known, _)| *known == doc)
+            .map_or("unmodelled", |(_, kind)| *kind),
+        "environmentId" | "sourceId" => "environment",
+        "projectId" | "demoProjectId" => "project",
+        "serviceId" | "rootServiceId" => "service",
+        "volumeId" => "volume",
+        "volumeInstanceId" => "volumeInstance",
+        "volumeInstanceBackupId" => "backup",
+        "deploymentId" => "deployment",
+        "serviceInstanceId" | "instanceId" => "serviceInstance",
+        "serviceDomainId" => "serviceDomain",
+        "customDomainId" => "customDomain",
+        "tcpProxyId" => "tcpProxy",
+        "workspaceId" => "workspace",
+        other if other.ends_with("Id") => "unmodelled",
+        _ => return None,
+    };
+    Some(match kind {
+        "environment" => side.environment.to_owned(),
+        "project" => ids::PROJECT.to_owned(),
+        "service" => ids::API.to_owned(),
+        "volume" => ids::PG_DATA.to_owned(),
+        "volumeInstance" => side.volume_instance.to_owned(),
+        "backup" => side.backup.to_owned(),
+        "deployment" => side.deployment.to_owned(),
+        "serviceInstance" => side.service_instance.to_owned(),
+        "serviceDomain" => side.service_domain.to_owned(),
+        "tcpProxy" => side.tcp_proxy.to_owned(),
+        "customDomain" => side.custom_domain.to_owned(),
+        "workspace" => ids::WORKSPACE.to_owned(),
+        // Buckets, sandboxes, templates, cloud agents, private networks, workflows: the
+        // simulator has none; the same made-up id on both sides.
+        _ => format!("corpus-{doc}-{name}"),
+    })
+}
+
+fn named_value(doc: &str, name: &str, type_name: &str, side: &Side, depth: usize) -> Value {
+    if matches!(type_name, "String" | "ID")
+        && let Some(id) = id_for(doc, name, side)
+    {
+        return json!(id);
+    }
+    match type_name {
+        "String" | "ID" => match name {
+            "mountPath" => json!("/data"),
+            "domain" => json!("corpus.pocketos.example"),
+            "token" => json!("123456"),
+            _ => json!(format!("corpus-{name}")),
+        },
+        "Int" | "BigInt" => json!(1),
+        "Float" => json!(1.0),
+        "Boolean" => json!(name == "decryptVariables"),
+        "DateTime" => json!("2026-01-01T00:00:00.000Z"),
+        // A patch that changes one variable of the API: a plain write.
+        "EnvironmentConfig" => {
+            json!({"services": {ids::API: {"variables": {"CORPUS": {"value": "1"}}}}})
+        }
+        "EnvironmentVariables" => json!({"CORPUS": "1"}),
+        other => {
+            use blastdoor_sim::schema::TypeKind;
+            let definition = blastdoor_sim::schema::schema()
+                .type_def(other)
+                .unwrap_or_else(|| panic!("{doc}: type `{other}` is not in the schema"));
+            match definition.kind {
+                TypeKind::Enum => json!(definition.enum_values[0]),
+                TypeKind::InputObject if depth < 4 => {
+                    let mut object = serde_json::Map::new();
+                    for field in &definition.input_fields {
+                        let wanted = (field.ty.is_non_null() && field.default.is_none())
+                            || FILLED_WHEN_NULLABLE.contains(&field.name);
+                        if wanted {
+                            object.insert(
+                                field.name.to_owned(),
+                                value_of(
+                                    doc,
+                                    field.name,
+                                    &Ty::from_schema(&field.ty),
+                                    side,
+                                    depth + 1,
+                                ),
+                            );
+                        }
+                    }
+                    Value::Object(object)
+                }
+                _ => json!({}),
+            }
+        }
+    }
+}
+
+/// What a Railway CLI document filled with staging's ids gets, where it is not "forwarded with
+/// a staging `read,write` token".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Staging {
+    /// Forwarded with a staging `read,read-secrets,write` token: it reads secrets.
+    ReadsSecrets,
+    /// Held (428) with a staging token that has every risk, refused (403) with `read,write`:
+    /// the reviewed table rates it Destroy, Execute or Escalate.
+    Held,
+    /// Rightly not forwarded for a staging token that has every risk: answered with this
+    /// status, for the reason given (it is not staging work, or the scenario has no staging
+    /// resource for it).
+    Refused(u16, &'static str),
+    /// A bug reported to the lead: answered with this status now, where it should not be (the
+    /// reason says what it should get). Sent with a staging `read,write` token; the test fails
+    /// once the answer changes, so the entry is removed (or moved) with the fix.
+    KnownWrong(u16, &'static str),
+}
+
+/// Every Railway CLI document that is not simply forwarded with a staging `read,write` token.
+const CLI_EXPECTATIONS: &[(&str, Staging)] = &[
+    ("queries/BucketS3Credentials", Staging::ReadsSecrets),
+    ("queries/EnvironmentConfig", Staging::ReadsSecrets),
+    ("queries/EnvironmentStagedChanges", Staging::ReadsSecrets),
+    (
+        "queries/VariablesForServiceDeployment",
+        Staging::ReadsSecrets,
+    ),
+    (
+        "queries/MyCloudAgents",
+        Staging::Refused(
+            403,
+            "lists the user's cloud agents in every environment: production's environment data",
+        ),
+    ),
+    (
+        "queries/ProjectToken",
+        Staging::Refused(
+            403,
+            "describes the credential the request carries, which through the gateway is \
+             blastdoor's own; it names no id and is judged on every environment",
+        ),
+    ),
+    (
+        "queries/Projects",
+        Staging::KnownWrong(
+            403,
+            "the CLI's `railway list`/`railway link` query selects `environments → \
+             serviceInstances { serviceId }` of every project, judged as environment data of \
+             every environment (production's included); with `workspaceId` set the workspace \
+             is not resolved either (the refusal says the environment could not be verified). \
+             Which services have an instance where is the metadata `project.services` already \
+             shows: it should be forwarded",
+        ),
+    ),
+    ("mutations/BucketCredentialsReset", Staging::Held),
+    (
+        "mutations/BucketUpdate",
+        Staging::KnownWrong(
+            428,
+            "buckets are not in the gateway's topology, so `bucketUpdate(id)` (a rename of the \
+             bucket in every environment, like `volumeUpdate`) is judged as an unknown \
+             environment and held; it should be refused (403) like the project-wide \
+             `volumeUpdate`",
+        ),
+    ),
+    ("mutations/CancelPitrHaWorkflow", Staging::Held),
+    ("mutations/ClearPitrHaWorkflowProgress", Staging::Held),
+    ("mutations/CloudAgentDelete", Staging::Held),
+    (
+        "mutations/CloudAgentSleep",
+        Staging::KnownWrong(
+            428,
+            "cloud agents are not in the gateway's topology and `cloudAgentSleep(id)` names no \
+             environment, so putting a staging agent to sleep is held as a write that may touch \
+             production; a cloud agent lives in one environment and could be looked up like a \
+             deployment, then forwarded for staging",
+        ),
+    ),
+    (
+        "mutations/CloudAgentWake",
+        Staging::KnownWrong(
+            428,
+            "as CloudAgentSleep: a cloud agent's environment is never looked up, so waking a \
+             staging agent is held",
+        ),
+    ),
+    ("mutations/CustomDomainDelete", Staging::Held),
+    (
+        "mutations/CustomDomainIssueCertificate",
+        Staging::Refused(
+            428,
+            "the scenario has no custom domain in staging: sent with a made-up id, an unknown \
+             resource, held",
+        ),
+    ),
+    (
+        "mutations/CustomDomainUpdate",
+        Staging::Refused(
+            428,
+            "the scenario has no custom domain in staging: sent with a made-up id, an unknown \
+             resource, held",
+        ),
+    ),
+    ("mutations/DeploymentRemove", Staging::Held),
+    ("mutations/DisablePitrForHaCluster", Staging::Held),
+    ("mutations/EgressGatewayAssociationsClear", Staging::Held),
+    (
+        "mutations/EnvironmentCreate",
+        Staging::Refused(
+            403,
+            "creates a new environment of the project (a copy of staging), which is not \
+             staging: judged on every environment of the project",
+        ),
+    ),
+    ("mutations/EnvironmentDelete", Staging::Held),
+    ("mutations/GenerateShellToken", Staging::Held),
+    (
+        "mutations/PrivateNetworkEndpointRename",
+        Staging::KnownWrong(
+            428,
+            "private networks are not in the gateway's topology and the mutation names no \
+             environment, so renaming a staging endpoint is held as a write that may touch \
+             production",
+        ),
+    ),
+    (
+        "mutations/ProjectCreate",
+        Staging::Refused(
+            428,
+            "creates a new project in the workspace, which is not staging; the workspace is \
+             not in the topology, so it is held as an unknown environment",
+        ),
+    ),
+    (
+        "mutations/ProjectScheduleDelete",
+        Staging::Refused(403, "deletes the whole project, production included"),
+    ),
+    ("mutations/SandboxCheckpointDelete", Staging::Held),
+    ("mutations/SandboxDestroy", Staging::Held),
+    (
+        "mutations/ServiceConnect",
+        Staging::Refused(
+            403,
+            "points the service at a new source in every environment (project-wide, Execute)",
+        ),
+    ),
+    (
+        "mutations/ServiceDelete",
+        Staging::Refused(
+            403,
+            "deletes the service in every environment, whatever environmentId says",
+        ),
+    ),
+    (
+        "mutations/ServiceDisconnect",
+        Staging::Refused(
+            403,
+            "disconnects the service's source in every environment (project-wide)",
+        ),
+    ),
+    ("mutations/ServiceDomainDelete", Staging::Held),
+    ("mutations/SshPublicKeyCreate", Staging::Held),
+    ("mutations/SshPublicKeyDelete", Staging::Held),
+    ("mutations/TcpProxyDelete", Staging::Held),
+    ("mutations/TemplateDelete", Staging::Held),
+    (
+        "mutations/TemplatePublish",
+        Staging::Refused(
+            428,
+            "publishes a workspace template, which is not staging; templates are not in the \
+             topology, so it is held as an unknown environment",
+        ),
+    ),
+    (
+        "mutations/TemplateUnpublish",
+        Staging::Refused(
+            428,
+            "unpublishes a workspace template, which is not staging; held as an unknown \
+             environment",
+        ),
+    ),
+    (
+        "mutations/ValidateTwoFactor",
+        Staging::Refused(
+            403,
+            "authenticates the account with a two-factor code (Escalate, account-wide)",
+        ),
+    ),
+    ("mutations/VariableDelete", Staging::Held),
+    (
+        "mutations/VolumeDelete",
+        Staging::Refused(
+            403,
+            "deletes the volume in every environment (the incident)",
+        ),
+    ),
+    ("mutations/VolumeInstanceBackupDelete", Staging::Held),
+    ("mutations/VolumeInstanceBackupRestore", Staging::Held),
+    (
+        "mutations/VolumeInstanceBackupScheduleUpdate",
+        Staging::Held,
+    ),
+    (
+        "mutations/VolumeNameUpdate",
+        Staging::Refused(
+            403,
+            "renames the volume in every environment (project-wide)",
+        ),
+    ),
+];
+
+/// Documents whose production variant is not refused (403) as it should be: bugs reported to
+/// the lead, with the status they get now.
+const CLI_PRODUCTION_KNOWN_WRONG: &[(&str, u16, &str)] = &[(
+    "mutations/TcpProxyDelete",
+    428,
+    "TCP proxies are not in the gateway's topology, so production's proxy has an unknown \
+     environment and its delete is held for two approvers instead of refused for a staging \
+     token",
+)];
+
+fn cli_documents() -> Vec<(String, String)> {
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test_data/railway-cli");
+    let mut documents = Vec::new();
+    for directory in ["queries", "mutations"] {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(fixtures.join(directory))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "graphql"))
+            .collect();
+        entries.sort();
+        for path in entries {
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            documents.push((
+                format!("{directory}/{stem}"),
+                std::fs::read_to_string(&path).unwrap(),
+            ));
+        }
+    }
+    documents
+}
+
+/// Sends `document` with `variables` and `token`; what happened.
+fn send_document(
+    gateway: &mut Gateway,
+    name: &str,
+    document: &str,
+    variables: &serde_json::Map<String, Value>,
+    token: &str,
+) -> Observed {
+    let case = Case {
+        class: "railway-cli".to_owned(),
+        name: name.to_owned(),
+        token: token.to_owned(),
+        request: RequestSpec {
+            method: post(),
+            path: graphql_path(),
+            auth: bearer(),
+            headers: Vec::new(),
+            content_type: application_json(),
+            json: Some(json!({"query": document, "variables": variables})),
+            body: None,
+            pad: 0,
+        },
+        expect: Expect::Forward,
+        rules: Vec::new(),
+        status: None,
+        code: None,
+        returns_staging_secrets: false,
+        must_not_reach: Vec::new(),
+        known_wrong: None,
+    };
+    run_case(gateway, &case)
+}
+
+/// Why `observed` is not a forward the upstream executed and answered 200, if it is not.
+fn not_forwarded(observed: &Observed) -> Option<String> {
+    let executed = observed
+        .reached
+        .iter()
+        .flat_map(|record| &record.operations)
+        .any(|operation| operation.executed);
+    let reply = &observed.reply;
+    (!executed || reply.status != 200 || reply.code().starts_with("BLASTDOOR_"))
+        .then(|| reply.brief())
+}
+
+/// Why `observed` is not a refusal with `status` that reached nothing, if it is not.
+fn not_refused(observed: &Observed, status: u16) -> Option<String> {
+    let reply = &observed.reply;
+    let code = match status {
+        403 => "BLASTDOOR_DENIED",
+        428 => "BLASTDOOR_HELD",
+        _ => "",
+    };
+    (!observed.reached.is_empty() || reply.status != status || reply.code() != code)
+        .then(|| format!("expected {status}, got {}", reply.brief()))
+}
+
+#[test]
+fn every_railway_cli_document_is_forwarded_for_staging_and_refused_for_production() {
+    let mut gateway = Gateway::start();
+    let documents = cli_documents();
+    assert!(documents.len() > 100, "only {} documents", documents.len());
+    for (name, _) in CLI_EXPECTATIONS {
+        assert!(
+            documents.iter().any(|(doc, _)| doc == name),
+            "{name} is not a CLI document"
+        );
+    }
+    let mut wrong = Vec::new();
+    let mut known_wrong = Vec::new();
+    let mut hold_ids = BTreeSet::new();
+    let (mut forwarded, mut with_secrets, mut held, mut refused) = (0, 0, Vec::new(), 0);
+    let (mut production_refused, mut production_known_wrong, mut not_environment_specific) =
+        (0, 0, 0);
+    for (name, document) in &documents {
+        let stem = name.rsplit('/').next().unwrap_or(name);
+        let staging = fill_variables(stem, document, &STAGING);
+        let production = fill_variables(stem, document, &PRODUCTION);
+        let expectation = CLI_EXPECTATIONS
+            .iter()
+            .find(|(doc, _)| doc == name)
+            .map(|(_, expectation)| *expectation);
+        let token = match expectation {
+            None | Some(Staging::KnownWrong(..)) => "staging-rw",
+            Some(Staging::ReadsSecrets) => "staging-rws",
+            Some(Staging::Held | Staging::Refused(..)) => "staging-all",
+        };
+        let observed = send_document(&mut gateway, name, document, &staging, token);
+        if let Some(secret) = production_secret_in(&observed.reply.body) {
+            wrong.push(format!("{name}: a production secret came back ({secret})"));
+        }
+        hold_ids.extend(observed.reply.hold_id());
+        let problem = match expectation {
+            None => {
+                forwarded += 1;
+                not_forwarded(&observed)
+            }
+            Some(Staging::ReadsSecrets) => {
+                with_secrets += 1;
+                not_forwarded(&observed)
+            }
+            Some(Staging::Held) => {
+                held.push(name.as_str());
+                // Without the risk in the token, refused outright.
+                let without = send_document(&mut gateway, name, document, &staging, "staging-rw");
+                not_refused(&observed, 428).or_else(|| {
+                    not_refused(&without, 403).map(|why| format!("with read,write: {why}"))
+                })
+            }
+            Some(Staging::Refused(status, _)) => {
+                refused += 1;
+                not_refused(&observed, status)
+            }
+            Some(Staging::KnownWrong(status, why)) => {
+                known_wrong.push(format!(
+                    "{name} (staging): {why}; now: {}",
+                    observed.reply.brief()
+                ));
+                not_refused(&observed, status).map(|got| {
+                    format!("listed in CLI_EXPECTATIONS as known wrong ({status}) but {got}")
+                })
+            }
+        };
+        if let Some(problem) = problem {
+            wrong.push(format!(
+                "{name} with staging ids (token {token}): {problem}"
+            ));
+        }
+        // The same document with production's ids, where they differ.
+        if production == staging {
+            not_environment_specific += 1;
+            continue;
+        }
+        let observed = send_document(&mut gateway, name, document, &production, token);
+        if let Some(secret) = production_secret_in(&observed.reply.body) {
+            wrong.push(format!("{name}: a production secret came back ({secret})"));
+        }
+        hold_ids.extend(observed.reply.hold_id());
+        let problem = match CLI_PRODUCTION_KNOWN_WRONG
+            .iter()
+            .find(|(doc, _, _)| doc == name)
+        {
+            Some((_, status, why)) => {
+                production_known_wrong += 1;
+                known_wrong.push(format!(
+                    "{name} (production): {why}; now: {}",
+                    observed.reply.brief()
+                ));
+                not_refused(&observed, *status)
+                    .map(|got| format!("listed in CLI_PRODUCTION_KNOWN_WRONG ({status}) but {got}"))
+            }
+            None => {
+                production_refused += 1;
+                not_refused(&observed, 403)
+            }
+        };
+        if let Some(problem) = problem {
+            wrong.push(format!(
+                "{name} with production ids (token {token}): {problem}"
+            ));
+        }
+    }
+    // Every hold stored is one the agent was told about: nothing refused made one.
+    let stored = gateway.hold_ids();
+    if stored != hold_ids {
+        wrong.push(format!(
+            "holds stored {stored:?} but the agent was told about {hold_ids:?}"
+        ));
+    }
+    let staging_known_wrong = known_wrong.len() - production_known_wrong;
+    println!(
+        "railway-cli documents: {} ({} not environment-specific)",
+        documents.len(),
+        not_environment_specific
+    );
+    println!(
+        "  staging ids: {forwarded} forwarded with read,write, {with_secrets} forwarded with read-secrets, {} held (Destroy/Execute/Escalate), {refused} refused or held as not staging work, {staging_known_wrong} known wrong",
+        held.len()
+    );
+    println!("  held: {}", held.join(", "));
+    println!(
+        "  production ids: {production_refused} refused (403), {production_known_wrong} known wrong"
+    );
+    if !known_wrong.is_empty() {
+        println!(
+            "known wrong ({}):\n  {}",
+            known_wrong.len(),
+            known_wrong.join("\n  ")
+        );
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} document(s) not as expected:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
