@@ -67,6 +67,19 @@ RAW_IN_ALLOWED_HEADER = (
     "credential, so a Railway token there (a UUID in Railway, an opaque string in the "
     "simulator) is forwarded to Railway"
 )
+OVERLAPPING_FIELDS = (
+    "GraphQL's \"overlapping fields can be merged\" rule is not checked: one response key for two "
+    "different fields (or one field with different arguments) is walked as two fields and "
+    "forwarded, where Railway refuses the document"
+)
+VARIABLE_TYPES = (
+    "variable types are not checked against the arguments they fill (GraphQL's \"variables in "
+    "allowed position\" rule): the document is forwarded and refused by Railway"
+)
+IMPOSSIBLE_SPREAD = (
+    "GraphQL's \"fragment spread is possible\" rule is not checked (the walk is conservative by "
+    "design and walks every fragment): the document is forwarded and refused by Railway"
+)
 JSON_STRING_DUPLICATES = (
     "JSON carried inside a JSON string (a `variables` string, GET's `variables` parameter, a "
     "patch given as a string) is parsed with serde_json, which keeps the last of two equal "
@@ -303,6 +316,45 @@ case(
     gql("query Config($id: String!, $decrypt: Boolean) { environment(id: $id) { %s } }" % "config(decryptVariables: $decrypt)", {"id": ES, "decrypt": True}, "Config"),
     returns_staging_secrets=True,
 )
+
+# Secrets in the answer to a staging write, and subscriptions (sent over HTTP, executed once).
+through_writes = [
+    (
+        "a staging redeploy whose answer selects every environment's config",
+        'mutation { deploymentRedeploy(id: "%s") { id service { project { %s } } } }' % (DEPS, ENV_CONFIG),
+        "deny",
+    ),
+    (
+        "a staging rename whose answer selects sourceEnvironment's config",
+        'mutation { environmentRename(id: "%s", input: {name: "staging"}) { id sourceEnvironment { %s } } }' % (ES, CONFIG),
+        "deny",
+    ),
+    (
+        "a staging volume whose answer selects the project's environments' config",
+        'mutation { volumeCreate(input: {projectId: "%s", environmentId: "%s", mountPath: "/x"}) { id project { %s } } }' % (P, ES, ENV_CONFIG),
+        "deny",
+    ),
+    (
+        "a staging stage whose answer selects the environment's source config",
+        'mutation { environmentStageChanges(environmentId: "%s", input: {}) { id environment { sourceEnvironment { %s } } } }' % (ES, CONFIG),
+        "deny",
+    ),
+    (
+        "a staging redeploy whose answer selects staging's own config",
+        'mutation { deploymentRedeploy(id: "%s") { id environment { %s } } }' % (DEPS, CONFIG),
+        "forward",
+    ),
+]
+for name, query, expect in through_writes:
+    # (The simulator answers a redeploy with a new deployment of its own making, whose
+    # environment has no variables: the forward is what is checked.)
+    extra = {} if expect == "forward" else {"rules": ["railway.secrets-read"]}
+    case(C, name, "staging-rws", expect, gql(query), **extra)
+case(C, "a staging redeploy whose answer selects staging's config, without read-secrets", "staging-rw", "deny", gql('mutation { deploymentRedeploy(id: "%s") { id environment { %s } } }' % (DEPS, CONFIG)), rules=["railway.secrets-read"])
+case(C, "subscription to production's staged patch", "staging-rws", "deny", gql('subscription { environmentStagedPatch(environmentId: "%s") { patch(decryptVariables: true) } }' % EP), rules=["railway.secrets-read"])
+case(C, "subscription to a production deployment's environment config", "staging-rws", "deny", gql('subscription { deployment(id: "%s") { environment { %s } } }' % (DEPP, CONFIG)), rules=["railway.secrets-read"])
+case(C, "subscription to production's logs", "staging-r", "deny", gql('subscription { environmentLogs(environmentId: "%s") { message } }' % EP), rules=["token.out-of-scope"])
+case(C, "subscription to staging's logs", "staging-r", "forward", gql('subscription { environmentLogs(environmentId: "%s") { message } }' % ES))
 
 # ---------------------------------------------------------------------------------------------
 # project-wide: writes that reach every environment of the project, passed off as staging.
@@ -665,6 +717,8 @@ case(C, "raw project token as the only Project-Access-Token", "staging-rw", "den
 case(C, "raw account token in Authorization with a destroy", "staging-rwd", "deny", gql('mutation { volumeDelete(volumeId: "%s") }' % VOL, auth="none", headers=[["Authorization", "Bearer {{ACCOUNT_TOKEN}}"]]), code=FOUND)
 case(C, "raw account token as a second Authorization", "staging-rw", "deny", gql(ME, headers=[["Authorization", "Bearer {{ACCOUNT_TOKEN}}"]]), code=FOUND)
 case(C, "the capability token in Project-Access-Token", "staging-rw", "forward", gql(ME, auth="project"))
+case(C, "two different capability tokens", "staging-rw", "malformed", gql(ME, headers=[["Project-Access-Token", "{{TOKEN:both-all}}"]]), must_not_reach=["project-access-token"])
+case(C, "two Authorization headers with two capability tokens", "staging-rw", "malformed", gql('mutation { volumeDelete(volumeId: "%s") }' % VOL, headers=[["Authorization", "Bearer {{TOKEN:both-all}}"]]))
 case(C, "the capability token in Project-Access-Token, a write", "staging-rw", "forward", gql('mutation { serviceInstanceRedeploy(serviceId: "%s", environmentId: "%s") }' % (API, ES), auth="project"))
 case(C, "a header with a capability token and other text", "staging-rw", "forward", gql(ME, headers=[["X-Railway-Caller", "agent {{TOKEN}} v1"]]), must_not_reach=[])
 case(C, "an unknown header is not forwarded", "staging-rw", "forward", gql(ME, headers=[["X-Debug-Upstream", "1"]]), must_not_reach=["x-debug-upstream"])
@@ -749,10 +803,29 @@ malformed = [
     ("Content-Length and Transfer-Encoding both", raw('1a\r\n{"query":"{ me { id } }"}\r\n0\r\n\r\n', headers=[["Transfer-Encoding", "chunked"], ["Content-Length", "26"]]), None),
     ("two Content-Length headers", raw('{"query":"%s"}' % ME_J, headers=[["Content-Length", "25"], ["Content-Length", "25"]]), None),
     ("selections nested past the limit", gql("{ me { " + "workspaces { " * 70 + "id" + " }" * 70 + " } }"), None),
+    ("one alias for two different fields", gql('{ a: me { id } a: project(id: "%s") { name } }' % P), None),
+    ("one alias for a field with two different arguments", gql('{ e: environment(id: "%s") { name } e: environment(id: "%s", projectId: "%s") { name } }' % (ES, ES, P)), None),
+    ("a variable of the wrong type", gql("query($id: Int!) { project(id: $id) { name } }", {"id": 1}), None),
+    ("a fragment spread that can never apply", gql('{ project(id: "%s") { ...E } } fragment E on Environment { name }' % P), None),
+    ("a path with a trailing slash", dict(raw('{"query":"%s"}' % ME_J), path="/graphql/v2/"), None),
+    ("a path with an empty segment", dict(raw('{"query":"%s"}' % ME_J), path="//graphql/v2"), None),
+    ("a path with a dot segment", dict(raw('{"query":"%s"}' % ME_J), path="/graphql/./v2"), None),
+    ("a percent-encoded path", dict(raw('{"query":"%s"}' % ME_J), path="/%67raphql/v2"), None),
+    ("another GraphQL version's path", dict(raw('{"query":"%s"}' % ME_J), path="/graphql/v1"), None),
 ]
+malformed_known_wrong = {
+    "one alias for two different fields": OVERLAPPING_FIELDS,
+    "one alias for a field with two different arguments": OVERLAPPING_FIELDS,
+    "a variable of the wrong type": VARIABLE_TYPES,
+    "a fragment spread that can never apply": IMPOSSIBLE_SPREAD,
+}
 for name, request, status in malformed:
     extra = {"status": status} if status else {}
+    if name in malformed_known_wrong:
+        extra["known_wrong"] = malformed_known_wrong[name]
     case(C, name, "staging-all", "malformed", request, **extra)
+case(C, "an argument the schema does not know is held, not malformed (the schema grows)", "both-all", "hold", gql('{ project(id: "%s", brandNewArgument: 1) { name } }' % P))
+case(C, "a field the schema does not know is held, not malformed", "staging-rw", "hold", gql('mutation { serviceInstanceRedeploy(serviceId: "%s", environmentId: "%s") brandNewMutation(id: "x") }' % (API, ES)))
 case(
     C, "duplicate keys in a variables JSON string", "staging-all", "malformed",
     raw('{"query":"mutation($v: String!) { volumeDelete(volumeId: $v) }","variables":"{\\"v\\":\\"vol-x\\",\\"v\\":\\"%s\\"}"}' % VOL),
@@ -927,6 +1000,35 @@ case(C, "persisted-query extensions beside the query", "staging-rw", "forward", 
 case(C, "read-only token reads staging", "staging-r", "forward", gql('{ serviceInstance(environmentId: "%s", serviceId: "%s") { id } }' % (ES, API)))
 case(C, "read-only token cannot redeploy", "staging-r", "deny", gql('mutation { serviceInstanceRedeploy(serviceId: "%s", environmentId: "%s") }' % (API, ES)))
 case(C, "CLI-style headers are fine", "staging-rw", "forward", gql("{ me { id } }", headers=[["User-Agent", "railwayapp/4.0.0"], ["X-Source", "CLI 4.0.0"], ["Accept", "application/json"]]))
+
+
+def upload(environment, service, **request):
+    request.setdefault("path", "/project/%s/environment/%s/up?serviceId=%s" % (P, environment, service))
+    request.setdefault("content_type", "application/gzip")
+    request.setdefault("body", "not really a tarball")
+    return request
+
+
+# `railway up`: the simulator has no upload endpoint and answers 404 to what reaches it.
+case(C, "railway up to staging's API", "staging-rw", "forward", upload(ES, API), upstream_status=404)
+case(C, "railway up to staging with a message", "staging-rw", "forward", upload(ES, API, path="/project/%s/environment/%s/up?serviceId=%s&message=fix" % (P, ES, API)), upstream_status=404)
+C = "lying-environments"
+case(C, "railway up to production's API", "staging-rw", "deny", upload(EP, API), rules=["token.out-of-scope"])
+case(C, "railway up of a production-only service to staging", "staging-rw", "deny", upload(ES, BILLING), rules=["railway.environment-mismatch"])
+case(
+    C, "railway up to staging under a project it does not belong to", "staging-rw", "deny", upload(ES, API, path="/project/proj-other/environment/%s/up?serviceId=%s" % (ES, API)),
+    known_wrong=(
+        "an upload naming staging's environment under a project the topology does not know "
+        "(`proj-other`) is held as a write to an unknown environment, though the topology "
+        "knows staging belongs to `proj-pocketos`: the statement is inconsistent and could be "
+        "refused"
+    ),
+)
+C = "two-readings"
+case(C, "railway up with an unknown parameter", "staging-rw", "malformed", upload(ES, API, path="/project/%s/environment/%s/up?serviceId=%s&environmentId=%s" % (P, ES, API, EP)))
+case(C, "railway up with serviceId twice", "staging-rw", "malformed", upload(ES, API, path="/project/%s/environment/%s/up?serviceId=%s&serviceId=%s" % (P, ES, API, BILLING)))
+case(C, "railway up with PUT", "staging-rw", "malformed", upload(ES, API, method="PUT"))
+case(C, "an unknown Railway path", "staging-rw", "malformed", dict(raw('{"query":"{ me { id } }"}'), path="/project/%s/environment/%s/down" % (P, ES)))
 
 
 def main():
