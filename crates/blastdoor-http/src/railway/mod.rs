@@ -330,7 +330,15 @@ fn classify_field(field: RootField, batch_index: usize) -> Result<ClassifiedFiel
         return Err(error);
     }
     let mut all_environments = false;
+    let introspection = field.name.starts_with("__");
     let (risk, rule, explanation) = match (field.operation_type, field.returns) {
+        // `__typename` (allowed on every root type), `__schema`, `__type`: the schema's own
+        // metadata, never Railway's data.
+        (_, Some(_)) if introspection => (
+            Risk::Read,
+            "railway.read",
+            format!("`{}` describes the schema", shorten(&field.name)),
+        ),
         (_, None) => (
             Risk::Unknown,
             if field.operation_type == OperationType::Mutation {

@@ -347,6 +347,19 @@ fn inputs_that_run_code_or_destroy_raise_the_risk() {
 }
 
 #[test]
+fn introspection_at_any_root_is_a_read_of_metadata() {
+    check("{ __typename }", &["read railway.read = -"]);
+    check("mutation { __typename }", &["read railway.read = -"]);
+    check(
+        "mutation { __typename volumeDelete(volumeId: \"vol-pg\") }",
+        &[
+            "read railway.read = -",
+            "destroy railway.volume-delete = production,staging",
+        ],
+    );
+}
+
+#[test]
 fn unknown_names_are_held_not_refused() {
     check(
         "{ project(id: \"proj-1\") { name brandNewField } }",
