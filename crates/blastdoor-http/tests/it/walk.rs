@@ -428,6 +428,19 @@ fn duplicate_json_keys_anywhere_make_a_request_malformed() {
             "{classification:?}"
         );
     }
+    // Variables sent as a JSON string are read as strictly as the body.
+    for body in [
+        br#"{"query": "mutation($v: String!) { volumeDelete(volumeId: $v) }", "variables": "{\"v\": \"vol-stage\", \"v\": \"vol-prod\"}"}"#.as_slice(),
+    ] {
+        let classification = classify_request_body(body);
+        assert!(
+            classification
+                .malformed
+                .as_deref()
+                .is_some_and(|why| why.contains("twice in one object")),
+            "{classification:?}"
+        );
+    }
 }
 
 #[test]
