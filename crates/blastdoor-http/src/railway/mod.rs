@@ -330,7 +330,15 @@ fn classify_field(field: RootField, batch_index: usize) -> Result<ClassifiedFiel
         return Err(error);
     }
     let mut all_environments = false;
+    let introspection = field.name.starts_with("__");
     let (risk, rule, explanation) = match (field.operation_type, field.returns) {
+        // `__typename` (allowed on every root type), `__schema`, `__type`: the schema's own
+        // metadata, never Railway's data.
+        (_, Some(_)) if introspection => (
+            Risk::Read,
+            "railway.read",
+            format!("`{}` describes the schema", shorten(&field.name)),
+        ),
         (_, None) => (
             Risk::Unknown,
             if field.operation_type == OperationType::Mutation {
@@ -622,10 +630,12 @@ fn variables_object(variables: Option<Value>) -> Result<Map<String, Value>, Http
         None | Some(Value::Null) => Ok(Map::new()),
         Some(Value::Object(map)) => Ok(map),
         Some(Value::String(text)) if text.trim().is_empty() => Ok(Map::new()),
-        Some(Value::String(text)) => match serde_json::from_str::<Value>(&text) {
+        // The string is JSON read a second time: with the same strictness (no key twice).
+        Some(Value::String(text)) => match crate::strict_json::parse(text.as_bytes()) {
             Ok(Value::Object(map)) => Ok(map),
             Ok(Value::Null) => Ok(Map::new()),
-            _ => Err(HttpError::InvalidVariables),
+            Ok(_) => Err(HttpError::InvalidVariables),
+            Err(error) => Err(HttpError::InvalidJson(format!("in `variables`: {error}"))),
         },
         Some(_) => Err(HttpError::InvalidVariables),
     }

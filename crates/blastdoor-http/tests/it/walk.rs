@@ -347,6 +347,19 @@ fn inputs_that_run_code_or_destroy_raise_the_risk() {
 }
 
 #[test]
+fn introspection_at_any_root_is_a_read_of_metadata() {
+    check("{ __typename }", &["read railway.read = -"]);
+    check("mutation { __typename }", &["read railway.read = -"]);
+    check(
+        "mutation { __typename volumeDelete(volumeId: \"vol-pg\") }",
+        &[
+            "read railway.read = -",
+            "destroy railway.volume-delete = production,staging",
+        ],
+    );
+}
+
+#[test]
 fn unknown_names_are_held_not_refused() {
     check(
         "{ project(id: \"proj-1\") { name brandNewField } }",
@@ -405,6 +418,19 @@ fn duplicate_json_keys_anywhere_make_a_request_malformed() {
         br#"{"query": "mutation($v: String!) { volumeDelete(volumeId: $v) }", "variables": {"v": "vol-stage", "v": "vol-prod"}}"#.as_slice(),
         br#"{"query": "{ me { id } }", "operationName": null, "operationName": "X"}"#,
         br#"[{"query": "{ me { id } }", "extensions": {"a": 1, "a": 2}}]"#,
+    ] {
+        let classification = classify_request_body(body);
+        assert!(
+            classification
+                .malformed
+                .as_deref()
+                .is_some_and(|why| why.contains("twice in one object")),
+            "{classification:?}"
+        );
+    }
+    // Variables sent as a JSON string are read as strictly as the body.
+    for body in [
+        br#"{"query": "mutation($v: String!) { volumeDelete(volumeId: $v) }", "variables": "{\"v\": \"vol-stage\", \"v\": \"vol-prod\"}"}"#.as_slice(),
     ] {
         let classification = classify_request_body(body);
         assert!(

@@ -9,6 +9,7 @@
 )]
 
 mod client;
+mod differential;
 mod incident;
 mod nested;
 mod protocol;
