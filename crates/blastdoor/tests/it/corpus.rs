@@ -2,20 +2,24 @@
 //!
 //! Two tests, each against a real `blastdoor serve` in front of the Railway simulator
 //! (`blastdoor-sim`, incident scenario: production and staging of project `pocketos`, with
-//! distinct secret values in each):
+//! distinct secret values in each, plus `svc-billing`, a service in production only):
 //!
 //! - [`the_gateway_corpus_gets_the_expected_answer_for_every_case`] runs every case of
-//!   `test_data/gateway-corpus/cases.jsonl` (format in that folder's README): attacks and
-//!   legitimate traffic, each with the capability token it is sent with and the outcome
-//!   expected (`forward`, `deny`, `hold`, `malformed`). What reached the upstream is read from
-//!   the simulator's request log, not from the gateway's answer. It prints, per class, the
-//!   cases and what reached the upstream, and fails listing every case whose outcome differs.
-//!   For every case, no production secret may come back to the agent, no capability token may
-//!   reach the upstream in any header, and a refused request may create no hold unless a hold
-//!   was expected.
+//!   `test_data/gateway-corpus/cases.jsonl` (format and classes in that folder's README):
+//!   attacks and legitimate traffic, each with the capability token it is sent with and the
+//!   outcome expected (`forward`, `deny`, `hold`, `malformed`). What reached the upstream is
+//!   read from the simulator's request log, not from the gateway's answer. It prints, per
+//!   class, the cases and what reached the upstream, and fails listing every case whose
+//!   outcome differs. For every case, no production secret may come back to the agent, no
+//!   capability token may reach the upstream in any header, and no refusal may create a hold.
+//!   A case the gateway gets wrong today carries `known_wrong` (the reason, a bug to fix): it
+//!   is listed, and the test fails once it behaves as expected so that the mark goes.
 //! - [`every_railway_cli_document_is_forwarded_for_staging_and_refused_for_production`] sends
 //!   every Railway CLI document (`test_data/railway-cli/{queries,mutations}`) with variables
-//!   filled from their declared types with staging ids, then with production ids.
+//!   filled from their declared types with staging's ids: forwarded with a staging
+//!   `read,write` token unless [`CLI_EXPECTATIONS`] says otherwise (read-secrets, held for
+//!   Destroy/Execute/Escalate, refused as not staging work, or known wrong); then with
+//!   production's ids: refused (403), unless [`CLI_PRODUCTION_KNOWN_WRONG`] lists it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read as _, Write as _};
