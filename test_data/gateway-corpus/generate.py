@@ -197,6 +197,8 @@ production_reaching = [
     ("staged patch of production", '{ environmentStagedChanges(environmentId: "%s") { id patch(decryptVariables: true) } }' % EP, None),
     ("committed patches of production", '{ environmentPatches(environmentId: "%s") { edges { node { id patch(decryptVariables: true) } } } }' % EP, None),
     ("variable names under every environment", "{ projects { edges { node { environments { edges { node { variables { edges { node { name } } } } } } } } } }", None),
+    ("API tokens' display tokens", "{ apiTokens { edges { node { id displayToken } } } }", None),
+    ("the project token's display token", "{ projectToken { displayToken } }", None),
     ("plugin variables under the project", '{ project(id: "%s") { plugins { edges { node { id variables { edges { node { name } } } } } } } }' % P, None),
     (
         "named fragments, two levels",
@@ -676,6 +678,36 @@ case(
 )
 case(C, "environmentDelete of staging", "staging-rw", "deny", gql('mutation { environmentDelete(id: "%s") }' % ES))
 case(C, "deploymentRemove of staging's deployment, destroy token", "staging-rwd", "hold", gql('mutation { deploymentRemove(id: "%s") }' % DEPS))
+
+# Credentials minted through a write: Escalate.
+case(C, "projectTokenCreate for staging, read-write token", "staging-rw", "deny", gql('mutation { projectTokenCreate(input: {projectId: "%s", environmentId: "%s", name: "ci"}) }' % (P, ES)), rules=["token.out-of-scope", "railway.project-token-create"])
+case(C, "projectTokenCreate for staging, every-risk token", "staging-all", "hold", gql('mutation { projectTokenCreate(input: {projectId: "%s", environmentId: "%s", name: "ci"}) }' % (P, ES)))
+case(C, "projectTokenCreate for production", "staging-all", "deny", gql('mutation { projectTokenCreate(input: {projectId: "%s", environmentId: "%s", name: "ci"}) }' % (P, EP)))
+case(C, "apiTokenCreate (an account token)", "staging-all", "deny", gql('mutation { apiTokenCreate(input: {name: "ci"}) }'))
+case(C, "isDeleted spelled with a JSON unicode escape", "staging-rw", "deny", raw('{"query":"mutation($p: EnvironmentConfig!) { environmentPatchCommit(environmentId: \\"%s\\", patch: $p) }","variables":{"p":{"volumes":{"%s":{"isDel\\u0065ted":true}}}}}' % (ES, VOL)), rules=["railway.hidden-delete"])
+
+# Changes staged outside the gateway (a human in Railway's dashboard), then committed by the
+# agent: the commit runs what was staged. Last in the class: a wrong forward changes the state.
+STAGED_ELSEWHERE = (
+    "`environmentPatchCommitStaged` is judged a plain write: the gateway never fetches the "
+    "staged patch it commits (STAGED_CHANGES_QUERY exists in topology.rs but the server does "
+    "not send it), so a deletion or a start command staged outside the gateway is committed "
+    "with a read,write token"
+)
+for name, patch, rule in [
+    ("a volume deletion", {"volumes": {VOL: {"isDeleted": True}}}, "railway.hidden-delete"),
+    ("a service deletion", {"services": {PG: None}}, "railway.hidden-delete"),
+    ("a start command", {"services": {API: {"deploy": {"startCommand": "sh evil"}}}}, "railway.start-command-change"),
+]:
+    case(
+        C, "committing %s staged outside the gateway" % name, "staging-rw", "deny",
+        gql('mutation { environmentPatchCommitStaged(environmentId: "%s") }' % ES),
+        rules=[rule], known_wrong=STAGED_ELSEWHERE,
+        upstream_setup=[{
+            "query": "mutation($p: EnvironmentConfig!) { environmentStageChanges(environmentId: \"%s\", input: $p) { id } }" % ES,
+            "variables": {"p": patch},
+        }],
+    )
 
 # ---------------------------------------------------------------------------------------------
 # credentials-in-headers: the capability token or a raw provider credential in other headers

@@ -324,6 +324,11 @@ struct Case {
     /// Header names (lowercase) that must not reach the upstream.
     #[serde(default)]
     must_not_reach: Vec<String>,
+    /// GraphQL requests sent straight to the upstream with the real credential before the
+    /// case, as someone else (a human in Railway's dashboard) would: what the gateway did not
+    /// see. Each must be answered 200.
+    #[serde(default)]
+    upstream_setup: Vec<Value>,
     /// Why the gateway does not do what `expect` says yet: a bug reported to be fixed. Such a
     /// case is run and listed; the test fails when it starts behaving as expected (remove the
     /// mark then). A production secret returned or a capability token forwarded fails the
@@ -454,6 +459,16 @@ struct Observed {
 }
 
 fn run_case(gateway: &mut Gateway, case: &Case) -> Observed {
+    for body in &case.upstream_setup {
+        let body = body.to_string();
+        let request = format!(
+            "POST /graphql/v2 HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nAuthorization: Bearer {INCIDENT_ACCOUNT_TOKEN}\r\nContent-Length: {}\r\n\r\n{body}",
+            gateway.sim.address,
+            body.len()
+        );
+        let reply = send(gateway.sim.address, request.as_bytes());
+        assert_eq!(reply.status, 200, "{}: setup {body}: {reply:?}", case.name);
+    }
     let token = gateway.token(&case.token);
     // Other tokens a header names as `{{TOKEN:name}}`.
     let mut others = BTreeMap::new();
@@ -1282,6 +1297,7 @@ fn send_document(
         code: None,
         returns_staging_secrets: false,
         must_not_reach: Vec::new(),
+        upstream_setup: Vec::new(),
         known_wrong: None,
     };
     run_case(gateway, &case)
