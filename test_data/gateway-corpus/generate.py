@@ -1024,6 +1024,9 @@ case(C, "comments and whitespace", "staging-rw", "forward", gql('# deploy\nmutat
 case(C, "persisted-query extensions beside the query", "staging-rw", "forward", raw('{"query":"{ me { id } }","extensions":{"persistedQuery":{"version":1,"sha256Hash":"abc"}}}'))
 case(C, "read-only token reads staging", "staging-r", "forward", gql('{ serviceInstance(environmentId: "%s", serviceId: "%s") { id } }' % (ES, API)))
 case(C, "read-only token cannot redeploy", "staging-r", "deny", gql('mutation { serviceInstanceRedeploy(serviceId: "%s", environmentId: "%s") }' % (API, ES)))
+CHUNK = '{"query":"{ me { id } }"}'
+case(C, "a chunked body", "staging-rw", "forward", raw("%x\r\n%s\r\n0\r\n\r\n" % (len(CHUNK), CHUNK), headers=[["Transfer-Encoding", "chunked"]]))
+case(C, "a chunked body in two chunks", "staging-rw", "forward", raw("%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (10, CHUNK[:10], len(CHUNK) - 10, CHUNK[10:]), headers=[["Transfer-Encoding", "chunked"]]))
 case(C, "CLI-style headers are fine", "staging-rw", "forward", gql("{ me { id } }", headers=[["User-Agent", "railwayapp/4.0.0"], ["X-Source", "CLI 4.0.0"], ["Accept", "application/json"]]))
 
 

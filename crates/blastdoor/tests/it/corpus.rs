@@ -1029,7 +1029,8 @@ fn named_value(doc: &str, name: &str, type_name: &str, side: &Side, depth: usize
 /// a staging `read,write` token".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Staging {
-    /// Forwarded with a staging `read,read-secrets,write` token: it reads secrets.
+    /// Forwarded with a staging `read,read-secrets,write` token, refused (403,
+    /// `railway.secrets-read`) with `read,write`: it reads secrets.
     ReadsSecrets,
     /// Held (428) with a staging token that has every risk, refused (403) with `read,write`:
     /// the reviewed table rates it Destroy, Execute or Escalate.
@@ -1369,7 +1370,25 @@ fn every_railway_cli_document_is_forwarded_for_staging_and_refused_for_productio
             }
             Some(Staging::ReadsSecrets) => {
                 with_secrets += 1;
-                not_forwarded(&observed)
+                // Without read-secrets in the token, refused outright.
+                let without = send_document(&mut gateway, name, document, &staging, "staging-rw");
+                not_forwarded(&observed).or_else(|| {
+                    not_refused(&without, 403)
+                        .or_else(|| {
+                            (!without
+                                .reply
+                                .rule_ids()
+                                .iter()
+                                .any(|rule| rule == "railway.secrets-read"))
+                            .then(|| {
+                                format!(
+                                    "refused without naming railway.secrets-read: {}",
+                                    without.reply.brief()
+                                )
+                            })
+                        })
+                        .map(|why| format!("with read,write: {why}"))
+                })
             }
             Some(Staging::Held) => {
                 held.push(name.as_str());
