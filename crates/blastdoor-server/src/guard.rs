@@ -156,6 +156,37 @@ impl Pipeline for GuardPipeline {
         let verified = self
             .tokens
             .check(token.expose_secret(), now_secs, Instant::now())?;
+        // The upstream's own credential in a header the reader lets through (a user agent, a
+        // client header): the agent found it. Refused and recorded, never forwarded.
+        if let Some(name) = &guard.credential
+            && let Ok(real) = self.credential(name)
+            && !real.expose_secret().is_empty()
+            && let Some((header, _)) = request.headers.iter().find(|(_, value)| {
+                value
+                    .as_bytes()
+                    .windows(real.expose_secret().len())
+                    .any(|window| window == real.expose_secret().as_bytes())
+            })
+        {
+            let refused = blastdoor_gateway::RefusedRequest {
+                upstream: Arc::clone(&request.upstream),
+                method: request.method.clone(),
+                path: request
+                    .path_and_query
+                    .split('?')
+                    .next()
+                    .unwrap_or("/")
+                    .to_owned(),
+                token: Some(token.clone()),
+                credential_header: header.as_str().to_owned(),
+            };
+            if let Err(error) = self.record_found_credential(&refused).await {
+                tracing::error!(%error, "could not record a found credential");
+            }
+            return Err(GatewayError::FoundCredential {
+                header: header.as_str().to_owned(),
+            });
+        }
         if let Some(hold_id) = &request.hold {
             return self
                 .release(request, guard, &verified, hold_id, now_secs)

@@ -724,6 +724,26 @@ impl Walker<'_> {
         };
         found.walked.push((parent, field_key));
         self.path.push(field_key.to_owned());
+        // A record that lives in an environment is that environment's data, except for the
+        // names and ids that say which service, volume or environment it is (the metadata a
+        // staging task may list everywhere).
+        // Only values count: a link to another record is judged by what is read beneath it.
+        let leaf = self.named(field_def).is_none_or(|named| {
+            self.schema.type_def(named).is_none_or(|definition| {
+                matches!(definition.kind, TypeKind::Scalar | TypeKind::Enum)
+            })
+        });
+        if leaf
+            && self.schema.is_environment_bound(parent)
+            && !IDENTITY_FIELDS.contains(&field_key)
+        {
+            found.add(NestedUse {
+                kind: UseKind::EnvironmentData,
+                path: self.path.join("."),
+                field: format!("{parent}.{field_key}"),
+                reach: reach.clone(),
+            });
+        }
         let arguments = self.arguments(field, Some(field_def), found, parent, field_key)?;
         if is_secret_field(parent, field_key, &arguments) {
             found.add(NestedUse {
@@ -735,14 +755,6 @@ impl Walker<'_> {
         }
         if let Some(child) = self.named(field_def) {
             let child_context = self.child_context(parent, child, &arguments, context);
-            if self.schema.is_environment_bound(child) {
-                found.add(NestedUse {
-                    kind: UseKind::EnvironmentData,
-                    path: self.path.join("."),
-                    field: format!("{parent}.{field_key}"),
-                    reach: child_context.reach.clone(),
-                });
-            }
             self.children(field, child, child_context, found)?;
         }
         self.path.pop();
@@ -887,6 +899,18 @@ impl Walker<'_> {
     }
 }
 
+/// Fields of an environment-bound record that only identify it (which environment, service,
+/// volume or project it belongs to, and its name): metadata, not the environment's data.
+pub const IDENTITY_FIELDS: &[&str] = &[
+    "environmentId",
+    "id",
+    "name",
+    "projectId",
+    "serviceId",
+    "serviceName",
+    "volumeId",
+];
+
 /// The most selections (fields and fragments, at every depth, fragments counted each time
 /// they are spread) a document may expand to: bounds the work of documents that spread the
 /// same fragment many times.
@@ -926,6 +950,9 @@ fn default_value(text: &str) -> Value {
 }
 
 /// Fields that reveal secrets when selected: decrypted configuration and variables, tokens,
+/// credentials, integration and identity-provider configuration. (`Environment.variables` is
+/// not one: Railway's `Variable` has names, not values.)
+///
 /// credentials, integration and identity-provider configuration. `Environment.config` reveals
 /// them only with `decryptVariables` (true, or anything that is not literally false or null).
 pub const SECRET_FIELDS: &[(&str, &str)] = &[
@@ -933,7 +960,6 @@ pub const SECRET_FIELDS: &[(&str, &str)] = &[
     ("BucketS3CompatibleCredentials", "secretAccessKey"),
     ("DeploymentSnapshot", "variables"),
     ("Environment", "config"),
-    ("Environment", "variables"),
     ("EnvironmentPatch", "patch"),
     ("Integration", "config"),
     ("NotificationChannel", "config"),

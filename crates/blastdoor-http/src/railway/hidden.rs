@@ -24,6 +24,7 @@
 use blastdoor_core::Risk;
 use serde_json::{Map, Value};
 
+use crate::HttpError;
 use crate::railway::document::MAX_VALUE_DEPTH;
 
 /// A risk found inside the arguments, above the table's risk.
@@ -73,6 +74,22 @@ pub fn hidden_risk(field: &str, arguments: &Map<String, Value>) -> Option<Hidden
     }
 }
 
+/// A patch sent as a JSON string must be JSON a server reads the same way: one that does not
+/// parse strictly (a key twice) makes the request malformed.
+pub fn check_patch_text(field: &str, arguments: &Map<String, Value>) -> Result<(), HttpError> {
+    let patch = match field {
+        "environmentPatchCommit" => arguments.get("patch"),
+        "environmentStageChanges" | "environmentApplyChangeSet" => arguments.get("input"),
+        _ => None,
+    };
+    match patch {
+        Some(Value::String(text)) => crate::strict_json::parse(text.as_bytes())
+            .map(|_| ())
+            .map_err(|error| HttpError::InvalidJson(format!("in the patch: {error}"))),
+        _ => Ok(()),
+    }
+}
+
 /// Checks an environment patch (an `EnvironmentConfig` or change set) for deletions and
 /// command changes. A JSON string holding the patch is decoded first.
 ///
@@ -84,7 +101,8 @@ pub fn inspect_patch(patch: &Value) -> Option<HiddenFinding> {
     }
     let decoded;
     let patch = match patch {
-        Value::String(text) => match serde_json::from_str::<Value>(text) {
+        // Read as strictly as the body: a key given twice could be read two ways.
+        Value::String(text) => match crate::strict_json::parse(text.as_bytes()) {
             Ok(value) => {
                 decoded = value;
                 &decoded

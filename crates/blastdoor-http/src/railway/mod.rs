@@ -414,6 +414,7 @@ fn classify_field(field: RootField, batch_index: usize) -> Result<ClassifiedFiel
                         ),
                     );
                 }
+                hidden::check_patch_text(&field.name, &field.arguments)?;
                 match hidden::hidden_risk(&field.name, &field.arguments) {
                     Some(finding) if finding.risk > judged.0 => {
                         (finding.risk, finding.rule_id, finding.explanation)

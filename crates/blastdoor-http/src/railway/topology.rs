@@ -686,6 +686,7 @@ fn kind_of_bare_id(field: &str) -> &'static str {
         ("project", "project"),
         ("serviceDomain", "serviceDomain"),
         ("service", "service"),
+        ("volumeInstance", "volumeInstance"),
         ("volume", "volume"),
         ("deploymentTrigger", "deploymentTrigger"),
         ("deploymentInstance", "deploymentInstance"),

@@ -127,12 +127,8 @@ fn secrets_read_through_nested_fields_reach_every_environment_they_could_come_fr
     );
     // Through a named fragment and an inline fragment.
     check(
-        "query { project(id: \"proj-1\") { ...Envs } } fragment Envs on Project { environments { edges { node { ... on Environment { variables { edges { node { id } } } } } } } }",
-        &[
-            "read railway.read = -",
-            "read-secrets railway.secrets-read = production,staging",
-            "read railway.read = production,staging",
-        ],
+        "query { project(id: \"proj-1\") { ...Envs } } fragment Envs on Project { environments { edges { node { ... on Environment { config(decryptVariables: true) } } } } }",
+        &["read railway.read = -", "read-secrets railway.secrets-read = production,staging"],
     );
     // With the decryption flag in a variable.
     check_with(
@@ -194,7 +190,7 @@ fn metadata_reads_belong_to_no_environment_and_environment_data_to_its_environme
     );
     // A service's instances span its environments even when reached from a staging record.
     check(
-        "query { serviceInstance(environmentId: \"env-stage\", serviceId: \"svc-pg\") { service { serviceInstances { edges { node { id } } } } } }",
+        "query { serviceInstance(environmentId: \"env-stage\", serviceId: \"svc-pg\") { service { serviceInstances { edges { node { startCommand } } } } } }",
         &[
             "read railway.read = staging",
             "read railway.read = production,staging",
@@ -205,12 +201,30 @@ fn metadata_reads_belong_to_no_environment_and_environment_data_to_its_environme
         "{ deploymentLogs(deploymentId: \"dep-prod\") { message tags { serviceId } } }",
         &[
             "read railway.read = production",
-            "read railway.read = production",
         ],
     );
     check(
         "{ deploymentLogs(deploymentId: \"dep-unseen\") { message } }",
         &["read railway.read = unknown"],
+    );
+}
+
+#[test]
+fn names_and_ids_of_environment_records_are_metadata() {
+    // What `railway list` selects: which services have instances where.
+    check(
+        "{ projects { edges { node { environments { edges { node { id name serviceInstances { edges { node { id serviceId environmentId } } } } } } } } } }",
+        &["read railway.read = -"],
+    );
+    // Variable names are not values.
+    check(
+        "{ environment(id: \"env-prod\") { variables { edges { node { id name } } } } }",
+        &["read railway.read = production"],
+    );
+    // A volume instance by its bare id.
+    check(
+        "{ volumeInstance(id: \"vi-stage\") { mountPath } }",
+        &["read railway.read = staging", "read railway.read = staging"],
     );
 }
 

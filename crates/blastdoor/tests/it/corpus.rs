@@ -1069,18 +1069,6 @@ const CLI_EXPECTATIONS: &[(&str, Staging)] = &[
              blastdoor's own; it names no id and is judged on every environment",
         ),
     ),
-    (
-        "queries/Projects",
-        Staging::KnownWrong(
-            403,
-            "the CLI's `railway list`/`railway link` query selects `environments → \
-             serviceInstances { serviceId }` of every project, judged as environment data of \
-             every environment (production's included); with `workspaceId` set the workspace \
-             is not resolved either (the refusal says the environment could not be verified). \
-             Which services have an instance where is the metadata `project.services` already \
-             shows: it should be forwarded",
-        ),
-    ),
     ("mutations/BucketCredentialsReset", Staging::Held),
     (
         "mutations/BucketUpdate",
@@ -1098,19 +1086,19 @@ const CLI_EXPECTATIONS: &[(&str, Staging)] = &[
     (
         "mutations/CloudAgentSleep",
         Staging::KnownWrong(
-            428,
+            403,
             "cloud agents are not in the gateway's topology and `cloudAgentSleep(id)` names no \
-             environment, so putting a staging agent to sleep is held as a write that may touch \
-             production; a cloud agent lives in one environment and could be looked up like a \
-             deployment, then forwarded for staging",
+             environment, so the agent's `status` it selects is environment data of an unknown \
+             environment, refused for a staging token; a cloud agent lives in one environment \
+             and could be looked up like a deployment, then forwarded for staging",
         ),
     ),
     (
         "mutations/CloudAgentWake",
         Staging::KnownWrong(
-            428,
+            403,
             "as CloudAgentSleep: a cloud agent's environment is never looked up, so waking a \
-             staging agent is held",
+             staging agent is refused",
         ),
     ),
     ("mutations/CustomDomainDelete", Staging::Held),
