@@ -497,6 +497,74 @@ impl GuardPipeline {
         Ok(())
     }
 
+    /// Fetches the changes staged in the environment `environmentPatchCommitStaged` would
+    /// commit (with the real credential, a read-only query) and inspects them like a patch
+    /// sent through the gateway. `None`: nothing risky is staged. A fetch or an answer that
+    /// fails gives an `Unknown` finding: what would be committed is not known.
+    async fn staged_patch_finding(
+        &self,
+        request: &InboundRequest,
+        guard: &UpstreamGuard,
+        field: &blastdoor_http::railway::ClassifiedField,
+    ) -> Option<blastdoor_http::railway::hidden::HiddenFinding> {
+        let unknown = |why: &str| blastdoor_http::railway::hidden::HiddenFinding {
+            risk: Risk::Unknown,
+            rule_id: "railway.staged-changes-unknown",
+            explanation: format!("the staged changes this commits could not be inspected: {why}"),
+        };
+        let Some((_, environment)) = field
+            .ids
+            .iter()
+            .find(|(path, _)| path.as_str() == "environmentId")
+        else {
+            return Some(unknown("no environment is named"));
+        };
+        let Some(credential) = guard
+            .credential
+            .as_deref()
+            .and_then(|name| self.credential(name).ok())
+        else {
+            return Some(unknown("no credential to look them up with"));
+        };
+        let body = serde_json::json!({
+            "query": blastdoor_http::railway::topology::STAGED_CHANGES_QUERY,
+            "variables": {"environmentId": environment},
+        })
+        .to_string();
+        let client = request.upstream.client().unwrap_or(&self.client);
+        let answer = blastdoor_gateway::forward::post_json(
+            client,
+            &request.upstream,
+            crate::topology::GRAPHQL_PATH,
+            bytes::Bytes::from(body),
+            &credential,
+            16 << 20,
+        )
+        .await;
+        let answer = match answer {
+            Ok((status, answer)) if status.is_success() => answer,
+            Ok((status, _)) => return Some(unknown(&format!("Railway answered {status}"))),
+            Err(_) => return Some(unknown("Railway could not be reached")),
+        };
+        let json: serde_json::Value = match serde_json::from_slice(&answer) {
+            Ok(json) => json,
+            Err(_) => return Some(unknown("the answer is not JSON")),
+        };
+        if json.get("errors").is_some_and(|errors| !errors.is_null()) {
+            return Some(unknown("Railway answered with errors"));
+        }
+        match json
+            .get("data")
+            .and_then(|data| data.get("environmentStagedChanges"))
+        {
+            Some(serde_json::Value::Null) => None,
+            Some(staged) => blastdoor_http::railway::hidden::inspect_patch(
+                staged.get("patch").unwrap_or(&serde_json::Value::Null),
+            ),
+            None => Some(unknown("the answer has no staged changes")),
+        }
+    }
+
     /// Classifies the request for its upstream kind and resolves the environments.
     async fn classify(
         &self,
@@ -568,11 +636,28 @@ impl GuardPipeline {
                         ));
                         parts.push(part);
                     }
+                    let staged = if field.field == "environmentPatchCommitStaged" {
+                        Some(self.staged_patch_finding(request, guard, field).await)
+                    } else {
+                        None
+                    };
                     for judged in blastdoor_http::railway::topology::judged_parts(
                         field,
                         &resolved.topology,
                         &resolved.environments,
                     ) {
+                        let mut judged = judged;
+                        // What a commit of staged changes runs is the staged patch: its hidden
+                        // deletes and command changes count, and a patch that could not be
+                        // fetched is not understood.
+                        if let Some(finding) = staged.as_ref().and_then(Option::as_ref)
+                            && finding.risk > judged.risk
+                            && judged.rule_id == field.rule_id
+                        {
+                            judged.risk = finding.risk;
+                            judged.rule_id = rule(finding.rule_id);
+                            judged.explanation = finding.explanation.clone();
+                        }
                         let mut targets = judged.targets;
                         for target in &mut targets {
                             target.upstream = Some(upstream.to_owned());

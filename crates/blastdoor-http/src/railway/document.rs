@@ -733,9 +733,7 @@ impl Walker<'_> {
                 matches!(definition.kind, TypeKind::Scalar | TypeKind::Enum)
             })
         });
-        if leaf
-            && self.schema.is_environment_bound(parent)
-            && !IDENTITY_FIELDS.contains(&field_key)
+        if leaf && self.schema.is_environment_bound(parent) && !IDENTITY_FIELDS.contains(&field_key)
         {
             found.add(NestedUse {
                 kind: UseKind::EnvironmentData,

@@ -128,7 +128,10 @@ fn secrets_read_through_nested_fields_reach_every_environment_they_could_come_fr
     // Through a named fragment and an inline fragment.
     check(
         "query { project(id: \"proj-1\") { ...Envs } } fragment Envs on Project { environments { edges { node { ... on Environment { config(decryptVariables: true) } } } } }",
-        &["read railway.read = -", "read-secrets railway.secrets-read = production,staging"],
+        &[
+            "read railway.read = -",
+            "read-secrets railway.secrets-read = production,staging",
+        ],
     );
     // With the decryption flag in a variable.
     check_with(
@@ -199,9 +202,7 @@ fn metadata_reads_belong_to_no_environment_and_environment_data_to_its_environme
     // Logs of a deployment: where the deployment really is.
     check(
         "{ deploymentLogs(deploymentId: \"dep-prod\") { message tags { serviceId } } }",
-        &[
-            "read railway.read = production",
-        ],
+        &["read railway.read = production"],
     );
     check(
         "{ deploymentLogs(deploymentId: \"dep-unseen\") { message } }",
