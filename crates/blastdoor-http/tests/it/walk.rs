@@ -443,9 +443,11 @@ fn duplicate_json_keys_anywhere_make_a_request_malformed() {
             "{classification:?}"
         );
     }
-    // Variables sent as a JSON string are read as strictly as the body.
+    // Variables sent as a JSON string, and a patch sent as one, are read as strictly as the
+    // body.
     for body in [
         br#"{"query": "mutation($v: String!) { volumeDelete(volumeId: $v) }", "variables": "{\"v\": \"vol-stage\", \"v\": \"vol-prod\"}"}"#.as_slice(),
+        br#"{"query": "mutation($p: EnvironmentConfig!) { environmentPatchCommit(environmentId: \"e\", patch: $p) }", "variables": {"p": "{\"volumes\": {\"v\": {\"isDeleted\": true, \"isDeleted\": false}}}"}}"#,
     ] {
         let classification = classify_request_body(body);
         assert!(
