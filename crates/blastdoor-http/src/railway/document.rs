@@ -418,6 +418,9 @@ struct Context {
 #[derive(Default)]
 struct Found {
     uses: Vec<NestedUse>,
+    /// More distinct uses than [`MAX_USES_PER_FIELD`]: the request is refused rather than
+    /// judged on part of them.
+    overflow: bool,
     walked: Vec<(&'static str, &'static str)>,
 }
 
@@ -429,14 +432,20 @@ impl Found {
                 && known.reach == found.reach
                 && (found.kind == UseKind::EnvironmentData || known.field == found.field)
         });
-        if !duplicate && self.uses.len() < MAX_USES_PER_FIELD {
+        if duplicate {
+            return;
+        }
+        if self.uses.len() < MAX_USES_PER_FIELD {
             self.uses.push(found);
+        } else {
+            self.overflow = true;
         }
     }
 }
 
-/// At most this many distinct nested uses are kept per root field; past it the field is
-/// `Unknown` (an agent does not need thousands of distinct secret fields in one request).
+/// At most this many distinct nested uses are kept per root field; past it the request is
+/// malformed (no client needs hundreds of distinct unknown or secret fields in one request,
+/// and judging only some of them could let a refusal become a hold).
 pub const MAX_USES_PER_FIELD: usize = 256;
 
 impl Walker<'_> {
@@ -575,6 +584,13 @@ impl Walker<'_> {
                 under_owner: false,
             };
             self.children(field, returns, context, &mut found)?;
+        }
+        if found.overflow {
+            return Err(HttpError::InvalidDocument(format!(
+                "`{}` selects more than {MAX_USES_PER_FIELD} distinct fields that are unknown, \
+                 reveal secrets or live in different places",
+                shorten(&name)
+            )));
         }
         self.fields.push(RootField {
             operation_type: self.operation_type,

@@ -506,3 +506,16 @@ fn railway_up_is_a_write_in_the_environment_it_names_and_must_agree_with_the_top
     );
     assert!(upload("/project/proj-1/environment/env-elsewhere/up", "serviceId=").1);
 }
+
+/// Hundreds of unknown fields cannot push a secret read out of what is judged: the request is
+/// refused whole.
+#[test]
+fn too_many_distinct_findings_make_a_request_malformed() {
+    let unknown: String = (0..300).map(|n| format!(" unknown{n}")).collect();
+    malformed(
+        &format!(
+            "{{ environment(id: \"env-prod\") {{ {unknown} config(decryptVariables: true) }} }}"
+        ),
+        "more than 256 distinct fields",
+    );
+}
