@@ -74,18 +74,24 @@ pub fn hidden_risk(field: &str, arguments: &Map<String, Value>) -> Option<Hidden
     }
 }
 
-/// A patch sent as a JSON string must be JSON a server reads the same way: one that does not
-/// parse strictly (a key twice) makes the request malformed.
+/// A patch sent as a JSON string must be JSON a server reads the same way: one with a key given
+/// twice makes the request malformed.
 pub fn check_patch_text(field: &str, arguments: &Map<String, Value>) -> Result<(), HttpError> {
     let patch = match field {
         "environmentPatchCommit" => arguments.get("patch"),
         "environmentStageChanges" | "environmentApplyChangeSet" => arguments.get("input"),
         _ => None,
     };
+    // A string that is not JSON at all is a JSON scalar the server may take as it is: it is
+    // left to `inspect_patch`, which cannot inspect it (`Unknown`). A key given twice is two
+    // readings of one patch: malformed.
     match patch {
-        Some(Value::String(text)) => crate::strict_json::parse(text.as_bytes())
-            .map(|_| ())
-            .map_err(|error| HttpError::InvalidJson(format!("in the patch: {error}"))),
+        Some(Value::String(text)) => match crate::strict_json::parse(text.as_bytes()) {
+            Err(error @ crate::MalformedRequest::DuplicateKey { .. }) => {
+                Err(HttpError::InvalidJson(format!("in the patch: {error}")))
+            }
+            Ok(_) | Err(_) => Ok(()),
+        },
         _ => Ok(()),
     }
 }
