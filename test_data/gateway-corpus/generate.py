@@ -1040,12 +1040,7 @@ case(C, "railway up to production's API", "staging-rw", "deny", upload(EP, API),
 case(C, "railway up of a production-only service to staging", "staging-rw", "deny", upload(ES, BILLING), rules=["railway.environment-mismatch"])
 case(
     C, "railway up to staging under a project it does not belong to", "staging-rw", "deny", upload(ES, API, path="/project/proj-other/environment/%s/up?serviceId=%s" % (ES, API)),
-    known_wrong=(
-        "an upload naming staging's environment under a project the topology does not know "
-        "(`proj-other`) is held as a write to an unknown environment, though the topology "
-        "knows staging belongs to `proj-pocketos`: the statement is inconsistent and could be "
-        "refused"
-    ),
+    rules=["railway.environment-mismatch"],
 )
 C = "two-readings"
 case(C, "railway up with an unknown parameter", "staging-rw", "malformed", upload(ES, API, path="/project/%s/environment/%s/up?serviceId=%s&environmentId=%s" % (P, ES, API, EP)))

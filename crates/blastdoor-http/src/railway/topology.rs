@@ -563,6 +563,22 @@ pub fn environment_mismatch(field: &ClassifiedField, topology: &Topology) -> Opt
                 .map(|environment| vec![environment]),
             _ => None,
         };
+        // A project the topology does not know, named beside an environment it knows to be
+        // another project's.
+        if kind == "project"
+            && lives_in.is_none()
+            && let Some(other) = stated
+                .iter()
+                .find_map(|environment| topology.project_of(environment))
+            && other.id != *id
+        {
+            return Some(format!(
+                "environment `{}` belongs to project `{}`, not `{}`",
+                crate::railway::document::shorten(stated.first().copied().unwrap_or_default()),
+                crate::railway::document::shorten(&other.id),
+                crate::railway::document::shorten(id)
+            ));
+        }
         let Some(lives_in) = lives_in else { continue };
         // A service or volume with no instances yet (just created) cannot disagree.
         if lives_in.is_empty() {

@@ -505,6 +505,8 @@ fn railway_up_is_a_write_in_the_environment_it_names_and_must_agree_with_the_top
         .1
     );
     assert!(upload("/project/proj-1/environment/env-elsewhere/up", "serviceId=").1);
+    // Staging's environment under a project the topology does not know.
+    assert!(upload("/project/proj-other/environment/env-stage/up", "serviceId=").1);
 }
 
 /// Hundreds of unknown fields cannot push a secret read out of what is judged: the request is
