@@ -28,7 +28,10 @@ const MAX_MAX_BODY_BYTES: u64 = 1024 * 1024 * 1024;
 const DEFAULT_REQUEST_TIMEOUT: &str = "30s";
 const DEFAULT_EXPIRY: &str = "1h";
 const DEFAULT_COOLING_OFF: &str = "10m";
-const DEFAULT_MAX_PENDING_PER_AGENT: NonZeroU32 = NonZeroU32::new(20).unwrap();
+const DEFAULT_MAX_PENDING_PER_AGENT: NonZeroU32 = match NonZeroU32::new(20) {
+    Some(cap) => cap,
+    None => NonZeroU32::MIN,
+};
 const DEFAULT_SNAPSHOT_STORE: &str = "snapshots";
 const DEFAULT_LEDGER_PATH: &str = "ledger.sqlite";
 const DEFAULT_STATE_PATH: &str = "state.sqlite";

@@ -358,27 +358,15 @@ pub fn targets_for(
     for (kind, _, id) in &kinds {
         let environment_ids: Option<Vec<String>> = match kind.as_str() {
             "environment" => Some(vec![(*id).to_owned()]),
-            "volume" => topology.volume(id).map(|volume| {
-                scope(
-                    volume
-                        .instances
-                        .iter()
-                        .map(|i| i.environment_id.as_str())
-                        .collect(),
-                )
-            }),
-            "service" => topology.service(id).map(|service| {
-                scope(
-                    service
-                        .instances
-                        .iter()
-                        .map(|i| i.environment_id.as_str())
-                        .collect(),
-                )
-            }),
+            "volume" => topology
+                .volume(id)
+                .map(|volume| scope(instance_environments(&volume.instances))),
+            "service" => topology
+                .service(id)
+                .map(|service| scope(instance_environments(&service.instances))),
             "project" => topology
                 .project(id)
-                .map(|project| scope(project.environments.iter().map(|e| e.id.as_str()).collect())),
+                .map(|project| scope(project_environments(project))),
             "volumeInstanceBackup" if !volume_instance_context.is_empty() => Some(
                 volume_instance_context
                     .iter()
@@ -537,27 +525,13 @@ pub fn environment_mismatch(field: &ClassifiedField, topology: &Topology) -> Opt
     for (path, id) in &field.ids {
         let kind = kind_of(path, &field.field);
         let lives_in: Option<Vec<&str>> = match kind.as_str() {
-            "service" => topology.service(id).map(|service| {
-                service
-                    .instances
-                    .iter()
-                    .map(|i| i.environment_id.as_str())
-                    .collect()
-            }),
-            "volume" => topology.volume(id).map(|volume| {
-                volume
-                    .instances
-                    .iter()
-                    .map(|i| i.environment_id.as_str())
-                    .collect()
-            }),
-            "project" => topology.project(id).map(|project| {
-                project
-                    .environments
-                    .iter()
-                    .map(|environment| environment.id.as_str())
-                    .collect()
-            }),
+            "service" => topology
+                .service(id)
+                .map(|service| instance_environments(&service.instances)),
+            "volume" => topology
+                .volume(id)
+                .map(|volume| instance_environments(&volume.instances)),
+            "project" => topology.project(id).map(project_environments),
             single if SINGLE_ENVIRONMENT_KINDS.contains(&single) => topology
                 .resource_environment(single, id)
                 .map(|environment| vec![environment]),
@@ -645,6 +619,23 @@ fn is_metadata_read(field: &ClassifiedField, kinds: &[(String, &str, &str)]) -> 
 /// `sourceEnvironmentId`) are environments touched, never the scope.
 fn is_primary_environment_key(key: &str) -> bool {
     matches!(key, "environmentId" | "environmentIds" | "id")
+}
+
+/// The environment ids of a volume's or service's instances.
+fn instance_environments(instances: &[TopologyInstance]) -> Vec<&str> {
+    instances
+        .iter()
+        .map(|instance| instance.environment_id.as_str())
+        .collect()
+}
+
+/// The environment ids of a project.
+fn project_environments(project: &TopologyProject) -> Vec<&str> {
+    project
+        .environments
+        .iter()
+        .map(|environment| environment.id.as_str())
+        .collect()
 }
 
 /// Configured names for environment ids, sorted and deduplicated; nothing resolved is
